@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build build/linux for ARCH=um and run the suites with kunit.py.  Exits
+# non-zero when a test fails or crashes, or when a suite the tree defines did
+# not report.  COVERAGE=0 builds without gcov.
+. "$(dirname "$0")/lib.sh"
+
+need python3 python3
+need flex flex
+need bison bison
+need bc bc
+[ -d "$TREE/.git" ] || die "no build/linux; run 'make tree' first"
+cd "$TREE"
+
+args=(--arch=um --build_dir="$KBUILD_DIR" --kunitconfig="$TOP/.kunitconfig")
+[ "${COVERAGE:-1}" = 0 ] || args+=(--kunitconfig="$TOP/harness/gcov-uml.config")
+make_opts=()
+if command -v ccache >/dev/null; then
+	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+	# The tree's path is part of every compile command (and of the .gcno
+	# files); ccache may still share results between clones of the repo.
+	export CCACHE_BASEDIR=$TREE CCACHE_NOHASHDIR=1
+	make_opts=(--make_options "CC=ccache gcc")
+else
+	warn "ccache not found: builds will not be cached (make deps installs it)"
+fi
+jobs=${JOBS:-$(nproc)}
+
+phase build ./tools/testing/kunit/kunit.py build "${args[@]}" --jobs="$jobs" "${make_opts[@]}" \
+	>"$BUILD/build.log" 2>&1 || {
+	tail -n 40 "$BUILD/build.log" >&2
+	die "the kernel did not build; full log: build/build.log"
+}
+
+# Counters from an earlier run would add up with this one's.
+find "$KBUILD_DIR" -name '*.gcda' -delete
+rc=0
+phase run ./tools/testing/kunit/kunit.py exec --build_dir="$KBUILD_DIR" \
+	--timeout="${KUNIT_TIMEOUT:-600}" --json="$BUILD/results.json" \
+	${KUNIT_FILTER:+"$KUNIT_FILTER"} ${KERNEL_ARGS:+--kernel_args "$KERNEL_ARGS"} \
+	2>&1 | tee "$BUILD/kunit.log" || rc=$?
+
+# A suite that never reported (a missing config, a crash before it started)
+# is a failure too: every suite the enabled test files define must be there.
+"$TOP/harness/check-suites.sh" || rc=1
+exit $rc

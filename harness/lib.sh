@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings and helpers for the harness scripts.  Sourced, not run.
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${EXT4_KUNIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ext4-iomap-kunit}
+BUILD=${BUILD:-$TOP/build}
+TREE=$BUILD/linux
+KBUILD_DIR=$BUILD/kunit
+PATCHES=$TOP/patches
+SERIES=$PATCHES/series
+
+# The pinned base: Debian's linux-source-7.3 from trixie-backports.
+BASE_PKG=linux-source-7.3
+BASE_VERSION=7.3.4-1~bpo13+1
+BASE_DEB_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
+BASE_TAR_SHA256=76df1affb19f24926949369be1d74b60071c963c598ce8780bddd4bbf0fc3bc4
+BASE_SUITE=trixie-backports
+
+# Commits made by the harness get a fixed identity and the author date as
+# committer date, so that materializing the same series twice gives the same
+# commit ids.
+export GIT_COMMITTER_NAME="ext4-iomap-kunit series"
+export GIT_COMMITTER_EMAIL="series@ext4-iomap-kunit.invalid"
+
+log() { printf '==> %s\n' "$*" >&2; }
+warn() { printf 'WARNING: %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# need TOOL PACKAGE: fail with a fix-it message when a tool is missing.
+need() {
+	command -v "$1" >/dev/null 2>&1 ||
+		die "'$1' is not installed; run 'make deps' (or: apt-get install $2) and try again"
+}
+
+# Time a phase and remember it for the summary printed by phase_report.
+PHASE_LOG=${PHASE_LOG:-$BUILD/phases.log}
+phase() {
+	local name=$1 t0 rc=0
+	shift
+	t0=$(date +%s.%N)
+	"$@" || rc=$?
+	mkdir -p "$(dirname "$PHASE_LOG")"
+	printf '%-12s %7.1f s%s\n' "$name" "$(echo "$(date +%s.%N) - $t0" | bc)" \
+		"$([ $rc = 0 ] || echo "  (failed, exit $rc)")" >>"$PHASE_LOG"
+	return $rc
+}
+phase_report() {
+	[ -s "$PHASE_LOG" ] || return 0
+	echo "---- time per phase ----"
+	cat "$PHASE_LOG"
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Self-tests of the harness, run by 'make check' and 'make selftest':
+#   - export round trip: materialize, export, edit, refuse, export, rematerialize
+#   - a bad argument, a missing tool and an unreachable archive each fail
+#     with a message that says what is wrong
+# They work on a scratch copy of the repo and a sparse scratch kernel tree,
+# never on build/linux.
+. "$(dirname "$0")/lib.sh"
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+not_ok() { fail=$((fail + 1)); echo "not ok - $1"; [ -z "${2:-}" ] || echo "$2" | sed 's/^/#   /'; }
+
+# expect_fail NAME PATTERN CMD...: CMD must exit non-zero and say PATTERN.
+expect_fail() {
+	local name=$1 pat=$2 out rc=0
+	shift 2
+	out=$("$@" 2>&1) || rc=$?
+	if [ $rc -ne 0 ] && grep -qE "$pat" <<<"$out"; then
+		ok "$name"
+	else
+		not_ok "$name (exit $rc, wanted non-zero and /$pat/)" "$out"
+	fi
+}
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/ext4-kunit-selftest.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+repo=$scratch/repo
+sbuild=$scratch/build
+
+# A copy of the project as it is now, committed or not.
+mkdir -p "$repo"
+(cd "$TOP" && git ls-files -co --exclude-standard -z | tar -c --null -T -) | tar -x -C "$repo"
+H=$repo/harness
+
+# A sparse kernel tree: only top-level files and fs/ext4/tests are written.
+base_repo=$("$TOP/harness/base.sh")
+git clone -q --local --no-checkout "$base_repo" "$sbuild/linux"
+git -C "$sbuild/linux" sparse-checkout set fs/ext4/tests
+git -C "$sbuild/linux" checkout -q -B series base
+git -C "$sbuild/linux" rev-parse base >"$sbuild/linux/.git/ext4-kunit-exported"
+export BUILD=$sbuild PHASE_LOG=$scratch/phases.log
+T=$sbuild/linux
+
+# 1. Materialize, then export with no edit: the repo must not change.
+if "$H/tree.sh" >"$scratch/out" 2>&1 &&
+   [ "$(git -C "$T" rev-list --count base..HEAD)" = "$(grep -c '^[0-9]' "$repo/patches/series")" ]; then
+	ok "tree: one commit per series patch"
+else
+	not_ok "tree: one commit per series patch" "$(cat "$scratch/out")"
+fi
+"$H/export.sh" >"$scratch/out" 2>&1 || not_ok "export right after tree" "$(cat "$scratch/out")"
+if diff -r -q "$TOP/patches" "$repo/patches" >"$scratch/diff"; then
+	ok "export after tree reproduces patches/ byte for byte"
+else
+	not_ok "export after tree reproduces patches/ byte for byte" "$(cat "$scratch/diff")"
+fi
+
+# 2. Edits: a patch adding a file of ours and touching an upstream file, then
+#    a patch changing both again (the repo keeps the file's final text, and
+#    the first patch must still rebuild its first version).
+new=fs/ext4/tests/selftest-scratch.c
+printf '// SPDX-License-Identifier: GPL-2.0\n/* v1 */\n' >"$T/$new"
+echo "selftest line 1" >>"$T/README"
+git -C "$T" add -f "$new" README
+git -C "$T" commit -q -m "selftest: add a file" -m "First edit."
+sed -i 's/v1/v2/' "$T/$new"
+echo "selftest line 2" >>"$T/README"
+git -C "$T" commit -q -a -m "selftest: change it" -m "Second edit."
+edited=$(git -C "$T" rev-parse HEAD^{tree})
+first=$(git -C "$T" rev-parse HEAD~1^{tree})
+
+expect_fail "tree refuses to throw away unexported commits" "not exported" "$H/tree.sh"
+echo "uncommitted" >>"$T/README"
+expect_fail "export refuses uncommitted edits" "uncommitted changes" "$H/export.sh"
+git -C "$T" checkout -q -- README
+
+if "$H/export.sh" >"$scratch/out" 2>&1 &&
+   grep -q "selftest-add-a-file.patch $new\$" "$repo/patches/series" &&
+   grep -q '^/\* v2 \*/$' "$repo/$new"; then
+	ok "export writes the new patches and the file at its kernel path"
+else
+	not_ok "export writes the new patches and the file at its kernel path" \
+		"$(cat "$scratch/out" "$repo/patches/series")"
+fi
+# Rematerialize from scratch: same trees, first version of the file intact.
+rm -rf "$T"
+git clone -q --local --no-checkout "$base_repo" "$T"
+git -C "$T" sparse-checkout set fs/ext4/tests
+git -C "$T" checkout -q base
+git -C "$T" rev-parse base >"$T/.git/ext4-kunit-exported"
+if "$H/tree.sh" >"$scratch/out" 2>&1 &&
+   [ "$(git -C "$T" rev-parse HEAD^{tree})" = "$edited" ] &&
+   [ "$(git -C "$T" rev-parse HEAD~1^{tree})" = "$first" ]; then
+	ok "rematerialized tree equals the edited one, patch by patch"
+else
+	not_ok "rematerialized tree equals the edited one, patch by patch" "$(cat "$scratch/out")"
+fi
+expect_fail "tree is a no-op right after an export" "up to date" sh -c "'$H/tree.sh' && false"
+
+# 3. Clear errors.
+mkdir -p "$sbuild/kunit"
+expect_fail "coverage: bad PATCH argument" "PATCH=nosuchpatch matches no patch" \
+	env PATCH=nosuchpatch "$H/coverage.sh"
+expect_fail "base: bad KERNEL_SRC argument" "KERNEL_SRC=.* does not exist" \
+	env KERNEL_SRC=/nonexistent/linux "$H/base.sh"
+mkdir -p "$scratch/bin"
+for f in /usr/local/bin/* /usr/bin/* /bin/*; do
+	case ${f##*/} in lcov | genhtml) ;; *) ln -sf "$f" "$scratch/bin/" ;; esac
+done
+expect_fail "coverage: missing lcov says how to install it" "'lcov' is not installed; run 'make deps'" \
+	env PATH="$scratch/bin" "$H/coverage.sh"
+expect_fail "base: unreachable archive" "cannot reach the Debian archive" \
+	env EXT4_KUNIT_CACHE="$scratch/cache" DEBIAN_MIRROR=http://127.0.0.1:9/debian "$H/base.sh"
+
+echo "selftest: $pass passed, $fail failed"
+[ $fail -eq 0 ]
