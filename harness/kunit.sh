@@ -35,13 +35,16 @@ phase build ./tools/testing/kunit/kunit.py build "${args[@]}" --jobs="$jobs" "${
 
 # Counters from an earlier run would add up with this one's.
 find "$KBUILD_DIR" -name '*.gcda' -delete
+dump=$("$TOP/harness/fsck.sh" prepare)
 rc=0
 phase run ./tools/testing/kunit/kunit.py exec --build_dir="$KBUILD_DIR" \
 	--timeout="${KUNIT_TIMEOUT:-600}" --json="$BUILD/results.json" \
-	${KUNIT_FILTER:+"$KUNIT_FILTER"} ${KERNEL_ARGS:+--kernel_args "$KERNEL_ARGS"} \
-	2>&1 | tee "$BUILD/kunit.log" || rc=$?
+	--kernel_args "ubd0=$dump" ${KERNEL_ARGS:+--kernel_args "$KERNEL_ARGS"} \
+	${KUNIT_FILTER:+"$KUNIT_FILTER"} 2>&1 | tee "$BUILD/kunit.log" || rc=$?
 
 # A suite that never reported (a missing config, a crash before it started)
-# is a failure too: every suite the enabled test files define must be there.
+# is a failure too: every suite the build compiled must be in the results.
 "$TOP/harness/check-suites.sh" || rc=1
+# Every filesystem the fixture left behind must pass e2fsck -fn.
+phase fsck "$TOP/harness/fsck.sh" check >"$BUILD/fsck.log" 2>&1 || { cat "$BUILD/fsck.log"; rc=1; }
 exit $rc

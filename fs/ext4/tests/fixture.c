@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit fixture: a real ext4 on an in-memory block device.  See fixture.h.
+ *
+ * Built-in suites run from kernel_init_freeable(), before devtmpfs is mounted
+ * on /dev, so the fixture makes the block device node it mounts from itself,
+ * in the root of rootfs.
+ *
+ * Files and mounts are dropped with __fput_sync() and an SB_KERNMOUNT mount:
+ * KUnit runs tests in kernel threads, where fput() and the last mntput() of
+ * an ordinary mount are deferred to a workqueue.  A remount (or the next test)
+ * must find the old superblock gone, not merely queued for release.
+ */
+#include <kunit/test.h>
+#include <linux/blkdev.h>
+#include <linux/falloc.h>
+#include <linux/file.h>
+#include <linux/fs_context.h>
+#include <linux/major.h>
+#include <linux/mount.h>
+#include <linux/namei.h>
+#include <linux/pagemap.h>
+#include <linux/vmalloc.h>
+#include <linux/xz.h>
+
+#include "fixture.h"
+#include "../ext4_extents.h"
+
+#define RAMDISK_DEV	MKDEV(RAMDISK_MAJOR, 0)
+#define RAMDISK_PATH	"/ext4-kunit-ram0"
+/* UML's first ubd device: where final images go for the host's e2fsck. */
+#define DUMP_DEV	MKDEV(UBD_MAJOR, 0)
+
+struct ext4_kunit_file {
+	struct list_head list;
+	struct file *file;
+};
+
+static atomic_t ext4_kunit_dump_slots = ATOMIC_INIT(0);
+
+KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
+KUNIT_DEFINE_ACTION_WRAPPER(fput_sync_action, __fput_sync, struct file *);
+
+void ext4_kunit_fill(void *buf, u8 seed, loff_t pos, size_t len)
+{
+	u8 *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = ext4_kunit_pattern(seed, pos + i);
+}
+
+static int make_ramdisk_node(void)
+{
+	struct dentry *dentry;
+	struct path parent;
+	int err;
+
+	dentry = start_creating_path(AT_FDCWD, RAMDISK_PATH, &parent, 0);
+	if (IS_ERR(dentry))
+		return PTR_ERR(dentry) == -EEXIST ? 0 : PTR_ERR(dentry);
+	err = vfs_mknod(mnt_idmap(parent.mnt), d_inode(parent.dentry), dentry,
+			S_IFBLK | 0600, RAMDISK_DEV, NULL);
+	end_creating_path(&parent, dentry);
+	return err;
+}
+
+/* Decompress the geometry's image into a buffer of EXT4_KUNIT_IMAGE_BYTES. */
+static size_t unpack_image(struct kunit *test,
+			   const struct ext4_kunit_geometry *geo, void *out)
+{
+	struct xz_buf b = {
+		.in = geo->image,
+		.in_size = geo->image_end - geo->image,
+		.out = out,
+		.out_size = EXT4_KUNIT_IMAGE_BYTES,
+	};
+	struct xz_dec *xz;
+	enum xz_ret ret;
+
+	xz = xz_dec_init(XZ_SINGLE, 0);
+	KUNIT_ASSERT_NOT_NULL(test, xz);
+	ret = xz_dec_run(xz, &b);
+	xz_dec_end(xz);
+	KUNIT_ASSERT_EQ_MSG(test, ret, XZ_STREAM_END,
+			    "image %s does not unpack (xz_dec_run() = %d)",
+			    geo->name, ret);
+	return b.out_pos;
+}
+
+/* Overwrite ram0 with a fresh copy of the geometry's image. */
+static void fill_ramdisk(struct kunit *test,
+			 const struct ext4_kunit_geometry *geo)
+{
+	struct file *bdev_file;
+	loff_t pos = 0;
+	size_t size;
+	void *buf;
+
+	KUNIT_ASSERT_EQ_MSG(test, make_ramdisk_node(), 0,
+			    "cannot create %s", RAMDISK_PATH);
+	bdev_file = bdev_file_open_by_dev(RAMDISK_DEV,
+					  BLK_OPEN_READ | BLK_OPEN_WRITE,
+					  NULL, NULL);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(bdev_file),
+			       "cannot open ram0 (%pe): is CONFIG_BLK_DEV_RAM=y?",
+			       bdev_file);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
+					fput_sync_action, bdev_file));
+	KUNIT_ASSERT_GE_MSG(test, bdev_nr_bytes(file_bdev(bdev_file)),
+			    (loff_t)EXT4_KUNIT_IMAGE_BYTES,
+			    "ram0 is too small: CONFIG_BLK_DEV_RAM_SIZE must be at least %u",
+			    EXT4_KUNIT_IMAGE_BYTES >> 10);
+
+	buf = vmalloc(EXT4_KUNIT_IMAGE_BYTES);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
+					vfree_action, buf));
+	size = unpack_image(test, geo, buf);
+	KUNIT_ASSERT_EQ(test, kernel_write(bdev_file, buf, size, &pos),
+			(ssize_t)size);
+	KUNIT_ASSERT_EQ(test, vfs_fsync(bdev_file, 0), 0);
+	/* Let the mount read everything from the device, as after a reboot. */
+	invalidate_bdev(file_bdev(bdev_file));
+
+	kunit_release_action(test, vfree_action, buf);
+	kunit_release_action(test, fput_sync_action, bdev_file);
+}
+
+/* Mount ram0 as ext4 with fs->opts ("opt1,opt2=val"; NULL for none). */
+static void mount_fs(struct ext4_kunit_fs *fs)
+{
+	struct kunit *test = fs->test;
+	struct file_system_type *type;
+	struct fs_context *fc;
+	char *opts, *p, *key;
+	int err = 0;
+
+	type = get_fs_type("ext4");
+	KUNIT_ASSERT_NOT_NULL(test, type);
+	/* SB_KERNMOUNT: the last mntput() tears the mount down at once. */
+	fc = fs_context_for_mount(type, SB_KERNMOUNT);
+	put_filesystem(type);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fc);
+
+	err = vfs_parse_fs_string(fc, "source", RAMDISK_PATH);
+	opts = kstrdup(fs->opts ? fs->opts : "", GFP_KERNEL);
+	p = opts;
+	while (!err && p && (key = strsep(&p, ",")) != NULL) {
+		char *val = strchr(key, '=');
+
+		if (!*key)
+			continue;
+		if (val)
+			*val++ = '\0';
+		err = vfs_parse_fs_string(fc, key, val);
+		if (err)
+			kunit_err(test, "mount option '%s' rejected: %d", key, err);
+	}
+	kfree(opts);
+	if (!err) {
+		fs->mnt = fc_mount_longterm(fc);
+		if (IS_ERR(fs->mnt)) {
+			err = PTR_ERR(fs->mnt);
+			fs->mnt = NULL;
+		}
+	}
+	put_fs_context(fc);
+	KUNIT_ASSERT_EQ_MSG(test, err, 0, "mounting %s as ext4 (%s, \"%s\") failed",
+			    RAMDISK_PATH, fs->geo->name, fs->opts ?: "");
+	KUNIT_ASSERT_EQ_MSG(test, fs->mnt->mnt_sb->s_blocksize,
+			    (unsigned long)fs->geo->blocksize,
+			    "image %s has the wrong block size", fs->geo->name);
+}
+
+static void close_files(struct ext4_kunit_fs *fs)
+{
+	struct ext4_kunit_file *of, *next;
+
+	list_for_each_entry_safe(of, next, &fs->files, list) {
+		list_del(&of->list);
+		__fput_sync(of->file);
+		kfree(of);
+	}
+}
+
+static void unmount_fs(struct ext4_kunit_fs *fs)
+{
+	close_files(fs);
+	if (!fs->mnt)
+		return;
+	kern_unmount(fs->mnt);
+	fs->mnt = NULL;
+	/* kill_block_super() gives the block device back with fput(). */
+	flush_delayed_fput();
+}
+
+/*
+ * Copy ram0 into the next slot of ubd0 and log which test it came from; the
+ * harness runs e2fsck -fn on each slot after the kernel halts.
+ */
+static void dump_fs(struct ext4_kunit_fs *fs)
+{
+	struct file *dump, *ram;
+	loff_t in = 0, out;
+	unsigned int slot;
+	void *buf;
+	int err = 0;
+
+	dump = bdev_file_open_by_dev(DUMP_DEV, BLK_OPEN_READ | BLK_OPEN_WRITE,
+				     NULL, NULL);
+	if (IS_ERR(dump)) {
+		pr_info_once("ext4-kunit: no ubd0 (%pe): filesystems are not checked after the run\n",
+			     dump);
+		return;
+	}
+	slot = atomic_inc_return(&ext4_kunit_dump_slots) - 1;
+	out = (loff_t)slot * EXT4_KUNIT_IMAGE_BYTES;
+	buf = vmalloc(EXT4_KUNIT_IMAGE_BYTES);
+	ram = bdev_file_open_by_dev(RAMDISK_DEV, BLK_OPEN_READ, NULL, NULL);
+	if (out + EXT4_KUNIT_IMAGE_BYTES > bdev_nr_bytes(file_bdev(dump)))
+		err = -ENOSPC;
+	else if (!buf)
+		err = -ENOMEM;
+	else if (IS_ERR(ram))
+		err = PTR_ERR(ram);
+	if (!err) {
+		/* Data went to ram0 by bio: drop the stale cached copy. */
+		invalidate_bdev(file_bdev(ram));
+		if (kernel_read(ram, buf, EXT4_KUNIT_IMAGE_BYTES, &in) !=
+			EXT4_KUNIT_IMAGE_BYTES ||
+		    kernel_write(dump, buf, EXT4_KUNIT_IMAGE_BYTES, &out) !=
+			EXT4_KUNIT_IMAGE_BYTES ||
+		    vfs_fsync(dump, 0))
+			err = -EIO;
+	}
+	if (err)
+		pr_err("ext4-kunit: dump failed: %s: %s %s: %d\n",
+		       fs->test->name, fs->geo->name, fs->opts ?: "", err);
+	else
+		pr_info("ext4-kunit: e2fsck slot %u: %s: %s %s\n", slot,
+			fs->test->name, fs->geo->name, fs->opts ?: "");
+	if (!IS_ERR(ram))
+		__fput_sync(ram);
+	vfree(buf);
+	__fput_sync(dump);
+}
+
+static void ext4_kunit_fs_release(void *data)
+{
+	struct ext4_kunit_fs *fs = data;
+	bool mounted = fs->mnt;
+
+	unmount_fs(fs);
+	if (mounted)
+		dump_fs(fs);
+}
+
+struct ext4_kunit_fs *ext4_kunit_mount(struct kunit *test,
+				       const struct ext4_kunit_geometry *geo,
+				       const char *opts)
+{
+	struct ext4_kunit_fs *fs;
+
+	fs = kunit_kzalloc(test, sizeof(*fs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fs);
+	fs->test = test;
+	fs->geo = geo;
+	fs->opts = opts;
+	INIT_LIST_HEAD(&fs->files);
+
+	fill_ramdisk(test, geo);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
+					ext4_kunit_fs_release, fs));
+	mount_fs(fs);
+	return fs;
+}
+
+void ext4_kunit_remount(struct ext4_kunit_fs *fs)
+{
+	unmount_fs(fs);
+	mount_fs(fs);
+}
+
+static struct file *track_file(struct ext4_kunit_fs *fs, const char *name,
+			       struct file *file)
+{
+	struct ext4_kunit_file *of;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(fs->test, file, "cannot open %s", name);
+	of = kzalloc(sizeof(*of), GFP_KERNEL);
+	if (!of)
+		__fput_sync(file);
+	KUNIT_ASSERT_NOT_NULL(fs->test, of);
+	of->file = file;
+	list_add(&of->list, &fs->files);
+	return file;
+}
+
+struct file *ext4_kunit_create(struct ext4_kunit_fs *fs, const char *name)
+{
+	return track_file(fs, name, file_open_root_mnt(fs->mnt, name,
+			O_CREAT | O_TRUNC | O_RDWR | O_LARGEFILE, 0644));
+}
+
+struct file *ext4_kunit_open(struct ext4_kunit_fs *fs, const char *name)
+{
+	return track_file(fs, name, file_open_root_mnt(fs->mnt, name,
+			O_RDWR | O_LARGEFILE, 0));
+}
+
+void ext4_kunit_write(struct ext4_kunit_fs *fs, struct file *file, loff_t pos,
+		      const void *buf, size_t len)
+{
+	loff_t at = pos;
+
+	KUNIT_ASSERT_EQ_MSG(fs->test, kernel_write(file, buf, len, &at),
+			    (ssize_t)len, "short write of %zu bytes at %lld",
+			    len, pos);
+}
+
+size_t ext4_kunit_read(struct ext4_kunit_fs *fs, struct file *file,
+		       loff_t pos, void *buf, size_t len)
+{
+	ssize_t ret = kernel_read(file, buf, len, &pos);
+
+	KUNIT_ASSERT_GE_MSG(fs->test, ret, 0, "read at %lld failed", pos);
+	return ret;
+}
+
+void ext4_kunit_fsync(struct ext4_kunit_fs *fs, struct file *file)
+{
+	KUNIT_ASSERT_EQ(fs->test, vfs_fsync(file, 0), 0);
+}
+
+void ext4_kunit_truncate(struct ext4_kunit_fs *fs, struct file *file,
+			 loff_t size)
+{
+	KUNIT_ASSERT_EQ_MSG(fs->test, vfs_truncate(&file->f_path, size), 0,
+			    "truncate to %lld failed", size);
+}
+
+void ext4_kunit_fallocate(struct ext4_kunit_fs *fs, struct file *file,
+			  int mode, loff_t pos, loff_t len)
+{
+	KUNIT_ASSERT_EQ_MSG(fs->test, vfs_fallocate(file, mode, pos, len), 0,
+			    "fallocate(mode %#x, %lld, %lld) failed",
+			    mode, pos, len);
+}
+
+void ext4_kunit_drop_cache(struct ext4_kunit_fs *fs, struct file *file)
+{
+	struct address_space *mapping = file->f_mapping;
+
+	KUNIT_ASSERT_EQ(fs->test, filemap_write_and_wait(mapping), 0);
+	KUNIT_ASSERT_EQ(fs->test, invalidate_inode_pages2(mapping), 0);
+	KUNIT_ASSERT_EQ_MSG(fs->test, mapping->nrpages, 0UL,
+			    "page cache not empty after invalidation");
+}
+
+char *ext4_kunit_extent_map(struct ext4_kunit_fs *fs, struct file *file,
+			    ext4_lblk_t lblk, unsigned int nr)
+{
+	struct inode *inode = file_inode(file);
+	char *map = kunit_kzalloc(fs->test, nr + 1, GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(fs->test, map);
+	KUNIT_ASSERT_TRUE(fs->test, ext4_test_inode_flag(inode, EXT4_INODE_EXTENTS));
+	down_read(&EXT4_I(inode)->i_data_sem);
+	for (i = 0; i < nr; i++) {
+		ext4_lblk_t b = lblk + i;
+		struct ext4_ext_path *path;
+		struct ext4_extent *ex;
+
+		path = ext4_find_extent(inode, b, NULL, 0);
+		if (IS_ERR(path)) {
+			map[i] = '!';
+			continue;
+		}
+		ex = path[path->p_depth].p_ext;
+		if (ex && b >= le32_to_cpu(ex->ee_block) &&
+		    b < le32_to_cpu(ex->ee_block) + ext4_ext_get_actual_len(ex))
+			map[i] = ext4_ext_is_unwritten(ex) ? 'U' : 'W';
+		else
+			map[i] = '.';
+		ext4_free_ext_path(path);
+	}
+	up_read(&EXT4_I(inode)->i_data_sem);
+	return map;
+}
+
+char *ext4_kunit_status_map(struct ext4_kunit_fs *fs, struct file *file,
+			    ext4_lblk_t lblk, unsigned int nr)
+{
+	char *map = kunit_kzalloc(fs->test, nr + 1, GFP_KERNEL);
+	struct extent_status es;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(fs->test, map);
+	for (i = 0; i < nr; i++) {
+		if (!ext4_es_lookup_extent(file_inode(file), lblk + i, NULL,
+					   &es, NULL))
+			map[i] = '-';
+		else if (ext4_es_is_delayed(&es))
+			map[i] = 'D';
+		else if (ext4_es_is_unwritten(&es))
+			map[i] = 'U';
+		else if (ext4_es_is_written(&es))
+			map[i] = 'W';
+		else
+			map[i] = 'H';
+	}
+	return map;
+}

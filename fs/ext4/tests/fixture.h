@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * KUnit fixture: a real ext4 on an in-memory block device.
+ *
+ * Each test gets a brd ramdisk filled with a filesystem image that the host's
+ * mke2fs made at build time (one image per geometry), mounted through the
+ * fs_context API with the options the test asks for.  Everything the fixture
+ * sets up is torn down by kunit_add_action(), so a test that fails half way
+ * leaks no mount, file or memory.
+ *
+ * After the last unmount the fixture copies the filesystem to a slot of the
+ * UML ubd0 device when there is one, so that the host can run e2fsck -fn on
+ * every filesystem a test left behind.
+ */
+#ifndef _EXT4_KUNIT_FIXTURE_H
+#define _EXT4_KUNIT_FIXTURE_H
+
+#include <kunit/test.h>
+#include <linux/fs.h>
+
+#include "../ext4.h"
+
+/* Largest image; also the size of a dump slot on ubd0. */
+#define EXT4_KUNIT_IMAGE_BYTES	(8U << 20)
+
+struct ext4_kunit_geometry {
+	const char *name;
+	unsigned int blocksize;
+	unsigned int clustersize;
+	const u8 *image;		/* xz-compressed mke2fs image */
+	const u8 *image_end;
+};
+
+/*
+ * Block sizes below, at and (bigalloc) above the cluster size.  UML has no
+ * transparent huge pages, so 7.3 gives ext4 no large folios there
+ * (mapping_set_folio_order_range() is a no-op without THP); on an arch with
+ * THP the same geometries run with large folios.
+ */
+#define EXT4_KUNIT_NR_GEOMETRIES 4
+extern const struct ext4_kunit_geometry
+	ext4_kunit_geometries[EXT4_KUNIT_NR_GEOMETRIES];
+
+struct ext4_kunit_fs {
+	struct kunit *test;
+	const struct ext4_kunit_geometry *geo;
+	const char *opts;
+	struct vfsmount *mnt;
+	struct list_head files;
+};
+
+struct ext4_kunit_fs *ext4_kunit_mount(struct kunit *test,
+				       const struct ext4_kunit_geometry *geo,
+				       const char *opts);
+void ext4_kunit_remount(struct ext4_kunit_fs *fs);
+
+/*
+ * Files are closed by ext4_kunit_remount() and at teardown; a test reopens
+ * them by name after a remount.
+ */
+struct file *ext4_kunit_create(struct ext4_kunit_fs *fs, const char *name);
+struct file *ext4_kunit_open(struct ext4_kunit_fs *fs, const char *name);
+
+/* Each helper fails the test (KUNIT_ASSERT) when the operation fails. */
+void ext4_kunit_write(struct ext4_kunit_fs *fs, struct file *file, loff_t pos,
+		      const void *buf, size_t len);
+size_t ext4_kunit_read(struct ext4_kunit_fs *fs, struct file *file,
+		       loff_t pos, void *buf, size_t len);
+void ext4_kunit_fsync(struct ext4_kunit_fs *fs, struct file *file);
+void ext4_kunit_truncate(struct ext4_kunit_fs *fs, struct file *file,
+			 loff_t size);
+void ext4_kunit_fallocate(struct ext4_kunit_fs *fs, struct file *file,
+			  int mode, loff_t pos, loff_t len);
+void ext4_kunit_drop_cache(struct ext4_kunit_fs *fs, struct file *file);
+
+/*
+ * Block states over [lblk, lblk + nr), one character a block, written into
+ * @map (nr + 1 bytes):
+ *
+ *   on-disk extent tree:   'W' written  'U' unwritten  '.' no extent
+ *   extent status tree:    'W' written  'U' unwritten  'D' delayed
+ *                          'H' hole     '-' no entry
+ */
+char *ext4_kunit_extent_map(struct ext4_kunit_fs *fs, struct file *file,
+			    ext4_lblk_t lblk, unsigned int nr);
+char *ext4_kunit_status_map(struct ext4_kunit_fs *fs, struct file *file,
+			    ext4_lblk_t lblk, unsigned int nr);
+
+/*
+ * A byte pattern that differs per offset and per seed and is never zero, so
+ * that data can never be mistaken for a zeroed range.
+ */
+static inline u8 ext4_kunit_pattern(u8 seed, loff_t pos)
+{
+	return (seed + pos * 7 + (pos >> 8) * 13) % 255 + 1;
+}
+
+void ext4_kunit_fill(void *buf, u8 seed, loff_t pos, size_t len);
+
+#endif /* _EXT4_KUNIT_FIXTURE_H */

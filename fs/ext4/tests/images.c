@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fixture's filesystem images, one per geometry.  fs/ext4/Makefile has
+ * mkimage.sh make them with the host's mke2fs at build time; they are
+ * embedded xz-compressed (a few KiB each) and unpacked per test.
+ */
+#include "fixture.h"
+
+#define EXT4_KUNIT_IMAGE(geo)						\
+	asm(".pushsection .rodata, \"a\"\n"				\
+	    "ext4_kunit_image_" #geo ":\n"				\
+	    ".incbin \"fs/ext4/tests/ext4-" #geo ".img.xz\"\n"		\
+	    "ext4_kunit_image_" #geo "_end:\n"				\
+	    ".popsection\n");						\
+	extern const u8 ext4_kunit_image_##geo[];			\
+	extern const u8 ext4_kunit_image_##geo##_end[]
+
+EXT4_KUNIT_IMAGE(1k);
+EXT4_KUNIT_IMAGE(2k);
+EXT4_KUNIT_IMAGE(4k);
+EXT4_KUNIT_IMAGE(bigalloc16k);
+
+#define GEOMETRY(geo, bs, cs) {					\
+	.name = #geo,							\
+	.blocksize = (bs),						\
+	.clustersize = (cs),						\
+	.image = ext4_kunit_image_##geo,				\
+	.image_end = ext4_kunit_image_##geo##_end,			\
+}
+
+/* Keep in step with mkimage.sh and EXT4_KUNIT_IMAGES in fs/ext4/Makefile. */
+const struct ext4_kunit_geometry ext4_kunit_geometries[EXT4_KUNIT_NR_GEOMETRIES] = {
+	GEOMETRY(1k, 1024, 1024),
+	GEOMETRY(2k, 2048, 2048),
+	GEOMETRY(4k, 4096, 4096),
+	GEOMETRY(bigalloc16k, 4096, 16384),
+};

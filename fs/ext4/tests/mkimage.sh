@@ -1,0 +1,40 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# mkimage.sh CONF GEOMETRY OUT: make the KUnit fixture's ext4 image for
+# GEOMETRY with the host's mke2fs and write it xz-compressed to OUT.
+#
+# The images are 8 MiB (EXT4_KUNIT_IMAGE_BYTES in fixture.h) and made with a
+# fixed UUID, hash seed and time, so the same mke2fs gives the same bytes.
+set -eu
+
+conf=$1
+geometry=$2
+out=$3
+
+case $geometry in
+1k)		opts="-b 1024" ;;
+2k)		opts="-b 2048" ;;
+4k)		opts="-b 4096" ;;
+bigalloc16k)	opts="-b 4096 -O bigalloc -C 16384" ;;
+*)		echo "mkimage.sh: unknown geometry '$geometry'" >&2; exit 1 ;;
+esac
+
+for tool in mke2fs xz; do
+	command -v $tool >/dev/null 2>&1 || {
+		echo "mkimage.sh: '$tool' not found: install e2fsprogs and xz-utils" >&2
+		exit 1
+	}
+done
+
+img=$out.tmp
+rm -f "$img"
+: >"$img"
+# shellcheck disable=SC2086
+MKE2FS_CONFIG=$conf E2FSPROGS_FAKE_TIME=1767225600 \
+	mke2fs -q -F -t ext4 $opts -L "$geometry" \
+	-U 8c1e2a6b-4f55-4d0c-9a8e-6b3f0e5d7a21 \
+	-E root_owner=0:0,nodiscard,lazy_itable_init=0,lazy_journal_init=0,hash_seed=3f0d7c52-9e1b-4a6e-8d44-2b7c9a1e5f30 \
+	"$img" 8M
+xz --check=crc32 -T1 -c "$img" >"$out"
+rm -f "$img"

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# fsck.sh prepare: make the sparse dump file that UML sees as ubd0 and print
+#                  its path (in /dev/shm, so it stays in memory)
+# fsck.sh check:   e2fsck -fn every filesystem the fixture copied to ubd0
+#
+# The fixture (fs/ext4/tests/fixture.c) copies each test's final filesystem
+# into 8 MiB slot N of ubd0 and logs "ext4-kunit: e2fsck slot N: <test>".
+. "$(dirname "$0")/lib.sh"
+
+SLOT_MIB=8
+SLOTS=${EXT4_KUNIT_DUMP_SLOTS:-512}
+shm=/dev/shm
+[ -d "$shm" ] && [ -w "$shm" ] || shm=$BUILD
+DUMP=$shm/ext4-kunit-dump.$(echo "$TOP" | sha1sum | cut -c1-8).img
+
+case ${1:-} in
+prepare)
+	rm -f "$DUMP"
+	truncate -s $((SLOTS * SLOT_MIB))M "$DUMP"
+	echo "$DUMP"
+	;;
+check)
+	need e2fsck e2fsprogs
+	log=$KBUILD_DIR/test.log
+	[ -s "$log" ] || die "no kernel log at build/kunit/test.log"
+	pass=0
+	fail=0
+	tmp=$(mktemp)
+	trap 'rm -f "$tmp" "$DUMP"' EXIT
+	while read -r slot label; do
+		dd if="$DUMP" of="$tmp" bs=1M skip=$((slot * SLOT_MIB)) count=$SLOT_MIB status=none
+		if out=$(e2fsck -fn "$tmp" 2>&1); then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			echo "e2fsck -fn failed for slot $slot ($label):"
+			echo "$out" | sed 's/^/    /'
+		fi
+	done < <(sed -n 's/.*ext4-kunit: e2fsck slot \([0-9]*\): \(.*\)$/\1 \2/p' "$log")
+	if grep -q 'ext4-kunit: dump failed' "$log"; then
+		grep 'ext4-kunit: dump failed' "$log"
+		fail=$((fail + $(grep -c 'ext4-kunit: dump failed' "$log")))
+	fi
+	if [ $((pass + fail)) -eq 0 ] && grep -q 'ext4_buffered_io' "$log"; then
+		echo "no filesystem was copied out for checking (is ubd0 given to the kernel?)"
+		fail=1
+	fi
+	echo "e2fsck: $pass passed, $fail failed"
+	[ $fail -eq 0 ]
+	;;
+*)
+	die "usage: fsck.sh prepare|check"
+	;;
+esac
