@@ -29,7 +29,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 : >"$out/series"
 n=0
-fmt=(format-patch --stdout --zero-commit --no-signature --no-numbered --keep-subject
+fmt=(-c core.abbrev=12 format-patch --stdout --zero-commit --no-signature --no-numbered --keep-subject
      --no-renames --diff-algorithm=histogram)
 for c in $(git rev-list --reverse base..HEAD); do
 	n=$((n + 1))

@@ -4,7 +4,9 @@
  *
  * Built-in suites run from kernel_init_freeable(), before devtmpfs is mounted
  * on /dev, so the fixture makes the block device node it mounts from itself,
- * in the root of rootfs.
+ * in the root of rootfs.  KUnit runs tests in kernel threads, whose root is
+ * the empty nullfs: path lookups (the node, the mount source) are done under
+ * scoped_with_init_fs(), against the root that init and userspace see.
  *
  * Files and mounts are dropped with __fput_sync() and an SB_KERNMOUNT mount:
  * KUnit runs tests in kernel threads, where fput() and the last mntput() of
@@ -16,6 +18,7 @@
 #include <linux/falloc.h>
 #include <linux/file.h>
 #include <linux/fs_context.h>
+#include <linux/fs_struct.h>
 #include <linux/major.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
@@ -56,12 +59,14 @@ static int make_ramdisk_node(void)
 	struct path parent;
 	int err;
 
-	dentry = start_creating_path(AT_FDCWD, RAMDISK_PATH, &parent, 0);
-	if (IS_ERR(dentry))
-		return PTR_ERR(dentry) == -EEXIST ? 0 : PTR_ERR(dentry);
-	err = vfs_mknod(mnt_idmap(parent.mnt), d_inode(parent.dentry), dentry,
-			S_IFBLK | 0600, RAMDISK_DEV, NULL);
-	end_creating_path(&parent, dentry);
+	scoped_with_init_fs() {
+		dentry = start_creating_path(AT_FDCWD, RAMDISK_PATH, &parent, 0);
+		if (IS_ERR(dentry))
+			return PTR_ERR(dentry) == -EEXIST ? 0 : PTR_ERR(dentry);
+		err = vfs_mknod(mnt_idmap(parent.mnt), d_inode(parent.dentry),
+				dentry, S_IFBLK | 0600, RAMDISK_DEV, NULL);
+		end_creating_path(&parent, dentry);
+	}
 	return err;
 }
 
@@ -96,17 +101,18 @@ static void fill_ramdisk(struct kunit *test,
 	loff_t pos = 0;
 	size_t size;
 	void *buf;
+	int err;
 
-	KUNIT_ASSERT_EQ_MSG(test, make_ramdisk_node(), 0,
-			    "cannot create %s", RAMDISK_PATH);
+	err = make_ramdisk_node();
+	KUNIT_ASSERT_EQ_MSG(test, err, 0, "cannot create %s", RAMDISK_PATH);
 	bdev_file = bdev_file_open_by_dev(RAMDISK_DEV,
 					  BLK_OPEN_READ | BLK_OPEN_WRITE,
 					  NULL, NULL);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(bdev_file),
 			       "cannot open ram0 (%pe): is CONFIG_BLK_DEV_RAM=y?",
 			       bdev_file);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-					fput_sync_action, bdev_file));
+	err = kunit_add_action_or_reset(test, fput_sync_action, bdev_file);
+	KUNIT_ASSERT_EQ(test, err, 0);
 	KUNIT_ASSERT_GE_MSG(test, bdev_nr_bytes(file_bdev(bdev_file)),
 			    (loff_t)EXT4_KUNIT_IMAGE_BYTES,
 			    "ram0 is too small: CONFIG_BLK_DEV_RAM_SIZE must be at least %u",
@@ -114,8 +120,8 @@ static void fill_ramdisk(struct kunit *test,
 
 	buf = vmalloc(EXT4_KUNIT_IMAGE_BYTES);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-					vfree_action, buf));
+	err = kunit_add_action_or_reset(test, vfree_action, buf);
+	KUNIT_ASSERT_EQ(test, err, 0);
 	size = unpack_image(test, geo, buf);
 	KUNIT_ASSERT_EQ(test, kernel_write(bdev_file, buf, size, &pos),
 			(ssize_t)size);
@@ -159,7 +165,9 @@ static void mount_fs(struct ext4_kunit_fs *fs)
 	}
 	kfree(opts);
 	if (!err) {
-		fs->mnt = fc_mount_longterm(fc);
+		/* get_tree_bdev() looks the source up by path. */
+		scoped_with_init_fs()
+			fs->mnt = fc_mount_longterm(fc);
 		if (IS_ERR(fs->mnt)) {
 			err = PTR_ERR(fs->mnt);
 			fs->mnt = NULL;
@@ -261,6 +269,7 @@ struct ext4_kunit_fs *ext4_kunit_mount(struct kunit *test,
 				       const char *opts)
 {
 	struct ext4_kunit_fs *fs;
+	int err;
 
 	fs = kunit_kzalloc(test, sizeof(*fs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, fs);
@@ -270,8 +279,8 @@ struct ext4_kunit_fs *ext4_kunit_mount(struct kunit *test,
 	INIT_LIST_HEAD(&fs->files);
 
 	fill_ramdisk(test, geo);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-					ext4_kunit_fs_release, fs));
+	err = kunit_add_action_or_reset(test, ext4_kunit_fs_release, fs);
+	KUNIT_ASSERT_EQ(test, err, 0);
 	mount_fs(fs);
 	return fs;
 }
@@ -288,7 +297,7 @@ static struct file *track_file(struct ext4_kunit_fs *fs, const char *name,
 	struct ext4_kunit_file *of;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(fs->test, file, "cannot open %s", name);
-	of = kzalloc(sizeof(*of), GFP_KERNEL);
+	of = kzalloc_obj(*of);
 	if (!of)
 		__fput_sync(file);
 	KUNIT_ASSERT_NOT_NULL(fs->test, of);

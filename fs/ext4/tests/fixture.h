@@ -41,6 +41,15 @@ struct ext4_kunit_geometry {
 extern const struct ext4_kunit_geometry
 	ext4_kunit_geometries[EXT4_KUNIT_NR_GEOMETRIES];
 
+/* The images themselves, embedded with .incbin by images.c. */
+#define EXT4_KUNIT_DECLARE_IMAGE(geo)				\
+	extern const u8 ext4_kunit_image_##geo[];		\
+	extern const u8 ext4_kunit_image_##geo##_end[]
+EXT4_KUNIT_DECLARE_IMAGE(1k);
+EXT4_KUNIT_DECLARE_IMAGE(2k);
+EXT4_KUNIT_DECLARE_IMAGE(4k);
+EXT4_KUNIT_DECLARE_IMAGE(bigalloc16k);
+
 struct ext4_kunit_fs {
 	struct kunit *test;
 	const struct ext4_kunit_geometry *geo;
@@ -74,12 +83,13 @@ void ext4_kunit_fallocate(struct ext4_kunit_fs *fs, struct file *file,
 void ext4_kunit_drop_cache(struct ext4_kunit_fs *fs, struct file *file);
 
 /*
- * Block states over [lblk, lblk + nr), one character a block, written into
- * @map (nr + 1 bytes):
+ * Block states over [lblk, lblk + nr), one character a block, returned as a
+ * string the test owns:
  *
- *   on-disk extent tree:   'W' written  'U' unwritten  '.' no extent
- *   extent status tree:    'W' written  'U' unwritten  'D' delayed
- *                          'H' hole     '-' no entry
+ *   ext4_kunit_extent_map(), from the on-disk extent tree:
+ *	'W' written, 'U' unwritten, '.' not mapped
+ *   ext4_kunit_status_map(), from the extent status tree:
+ *	'W' written, 'U' unwritten, 'D' delayed, 'H' hole, '-' not cached
  */
 char *ext4_kunit_extent_map(struct ext4_kunit_fs *fs, struct file *file,
 			    ext4_lblk_t lblk, unsigned int nr);

@@ -6,14 +6,13 @@
  */
 #include "fixture.h"
 
+/* The path is relative to the object tree, where make runs the assembler. */
 #define EXT4_KUNIT_IMAGE(geo)						\
 	asm(".pushsection .rodata, \"a\"\n"				\
 	    "ext4_kunit_image_" #geo ":\n"				\
 	    ".incbin \"fs/ext4/tests/ext4-" #geo ".img.xz\"\n"		\
 	    "ext4_kunit_image_" #geo "_end:\n"				\
-	    ".popsection\n");						\
-	extern const u8 ext4_kunit_image_##geo[];			\
-	extern const u8 ext4_kunit_image_##geo##_end[]
+	    ".popsection\n")
 
 EXT4_KUNIT_IMAGE(1k);
 EXT4_KUNIT_IMAGE(2k);

@@ -27,6 +27,9 @@ for tool in mke2fs xz; do
 	}
 done
 
+ext_opts=root_owner=0:0,nodiscard,lazy_itable_init=0,lazy_journal_init=0
+ext_opts=$ext_opts,hash_seed=3f0d7c52-9e1b-4a6e-8d44-2b7c9a1e5f30
+
 img=$out.tmp
 rm -f "$img"
 : >"$img"
@@ -34,7 +37,7 @@ rm -f "$img"
 MKE2FS_CONFIG=$conf E2FSPROGS_FAKE_TIME=1767225600 \
 	mke2fs -q -F -t ext4 $opts -L "$geometry" \
 	-U 8c1e2a6b-4f55-4d0c-9a8e-6b3f0e5d7a21 \
-	-E root_owner=0:0,nodiscard,lazy_itable_init=0,lazy_journal_init=0,hash_seed=3f0d7c52-9e1b-4a6e-8d44-2b7c9a1e5f30 \
+	-E "$ext_opts" \
 	"$img" 8M
 xz --check=crc32 -T1 -c "$img" >"$out"
 rm -f "$img"
