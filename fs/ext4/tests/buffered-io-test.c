@@ -274,6 +274,7 @@ static void check_range_op(struct kunit *test, int mode)
 	ext4_kunit_remount(fs);
 	for (i = 0; i < ARRAY_SIZE(range_cases); i++) {
 		const struct range_case *c = &range_cases[i];
+		const char *map;
 		loff_t start, end;
 		char name[16];
 		struct file *f;
@@ -281,9 +282,9 @@ static void check_range_op(struct kunit *test, int mode)
 		range_bounds(test, c, &start, &end);
 		snprintf(name, sizeof(name), "range%zu", i);
 		f = ext4_kunit_open(fs, name);
+		map = punch ? c->punch_map : c->zero_map;
 		KUNIT_EXPECT_STREQ_MSG(test, ext4_kunit_extent_map(fs, f, 0, 4),
-				       punch ? c->punch_map : c->zero_map,
-				       "%s, after remount", c->name);
+				       map, "%s, after remount", c->name);
 		expect_file(fs, f, 4 + i, 4 * bs, start, end, c->name);
 	}
 }
