@@ -116,5 +116,19 @@ expect_fail "coverage: missing lcov says how to install it" "'lcov' is not insta
 expect_fail "base: unreachable archive" "cannot reach the Debian archive" \
 	env EXT4_KUNIT_CACHE="$scratch/cache" DEBIAN_MIRROR=http://127.0.0.1:9/debian "$H/base.sh"
 
+# 4. The on-disk check: a filesystem e2fsck finds fault with fails the run.
+mkdir -p "$sbuild/kunit"
+dump=$("$H/fsck.sh" prepare)
+img=$scratch/img
+sh "$repo/fs/ext4/tests/mkimage.sh" "$repo/fs/ext4/tests/mke2fs.conf" 4k "$img.xz"
+xz -dc "$img.xz" >"$img"
+dd if="$img" of="$dump" bs=1M seek=0 conv=notrunc status=none
+debugfs -w -R "sif <2> links_count 9" "$img" >/dev/null 2>&1
+dd if="$img" of="$dump" bs=1M seek=8 conv=notrunc status=none
+printf '%s\n' "ext4-kunit: e2fsck slot 0: good: 4k" "ext4-kunit: e2fsck slot 1: bad: 4k" \
+	>"$sbuild/kunit/test.log"
+expect_fail "fsck: a corrupt filesystem fails the on-disk check" \
+	"e2fsck: 1 passed, 1 failed" "$H/fsck.sh" check
+
 echo "selftest: $pass passed, $fail failed"
 [ $fail -eq 0 ]
