@@ -78,8 +78,11 @@ fetch_deb() {
 	fi
 	(cd "$dl" && apt_private apt-get -qq download "$BASE_PKG=$ver") ||
 		die "apt-get download $BASE_PKG=$ver failed"
-	deb=$(ls "$dl"/${BASE_PKG}_"${ver/\~/?}"_all.deb 2>/dev/null | head -n 1)
-	[ -f "$deb" ] || die "downloaded package not found in $dl"
+	deb=
+	for f in "$dl/${BASE_PKG}"_*_all.deb; do
+		[ -f "$f" ] && [ "$(dpkg-deb -f "$f" Version)" = "$ver" ] && deb=$f
+	done
+	[ -n "$deb" ] || die "downloaded package $BASE_PKG $ver not found in $dl"
 	if [ "$ver" = "$BASE_VERSION" ]; then
 		echo "$BASE_DEB_SHA256  $deb" | sha256sum -c --status ||
 			die "$deb does not match the pinned sha256 $BASE_DEB_SHA256"
