@@ -24,6 +24,11 @@ def walk(g):
     for s in g.get("sub_groups", []):
         print(s["name"])
 walk(json.load(open(sys.argv[1])))' "$results" | sort -u)
+# With KUNIT_FILTER=<suite glob>[.<test glob>], only matching suites are due.
+if [ -n "${KUNIT_FILTER:-}" ]; then
+	glob=${KUNIT_FILTER%%.*}
+	expected=$(for s in $expected; do [[ $s == $glob ]] && echo "$s"; done)
+fi
 missing=$(comm -23 <(echo "$expected") <(echo "$ran"))
 if [ -n "$missing" ]; then
 	echo "error: these suites were built but did not report:" >&2
