@@ -152,7 +152,13 @@ base_from_deb() {
 base_from_src() {
 	local src key repo tmp top
 	src=$(realpath "$KERNEL_SRC" 2>/dev/null) || die "KERNEL_SRC=$KERNEL_SRC does not exist"
-	key=$(stat -c '%n %s %Y' "$src" | sha1sum | cut -c1-12)
+	if [ -d "$src" ]; then
+		# Any edit inside the tree must give a new base.
+		key=$( { echo "$src"; find "$src" -path "$src/.git" -prune -o -type f \
+			-printf '%T@ %s %P\n' | sort; } | sha1sum | cut -c1-12)
+	else
+		key=$(stat -c '%n %s %Y' "$src" | sha1sum | cut -c1-12)
+	fi
 	repo=$CACHE/base-src-$key.git
 	if [ -d "$repo" ]; then
 		echo "$repo"

@@ -20,6 +20,7 @@ dpkg-query -W -f='${Status}' libelf-dev 2>/dev/null | grep -q 'ok installed' || 
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
 [ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]}; install them as root (apt-get install ${missing[*]})"
 command -v apt-get >/dev/null || die "missing packages: ${missing[*]}, and no apt-get to install them"
+mkdir -p "$BUILD"
 log "installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get -qq update >/dev/null 2>&1 || warn "apt-get update failed; trying with the lists already here"

@@ -29,7 +29,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 : >"$out/series"
 n=0
-fmt=(-c core.abbrev=12 format-patch --stdout --zero-commit --no-signature --no-numbered --keep-subject
+fmt=(-c core.abbrev=12 -c format.signOff=false format-patch --stdout --zero-commit --no-signature --no-numbered --keep-subject
      --no-renames --diff-algorithm=histogram)
 for c in $(git rev-list --reverse base..HEAD); do
 	n=$((n + 1))
@@ -44,7 +44,7 @@ for c in $(git rev-list --reverse base..HEAD); do
 	done < <(git diff-tree --no-commit-id --name-only --diff-filter=A -r "$c")
 	if git diff-tree --quiet "$c^" "$c" -- . "${excl[@]}"; then
 		# The commit only adds files of ours: keep the header, no diff.
-		git "${fmt[@]}" -1 "$c" | sed '/^---$/q' >"$out/$name"
+		git "${fmt[@]}" -1 "$c" | sed -n '1,/^---$/p' >"$out/$name"
 	else
 		git "${fmt[@]}" -1 "$c" -- . "${excl[@]}" >"$out/$name"
 	fi
@@ -52,37 +52,56 @@ for c in $(git rev-list --reverse base..HEAD); do
 done
 rm -rf "$out/names"
 
-# Replace the repo's series with the exported one.
-old_own=$(series_entries | cut -f2 | tr ' ' '\n' | sed '/^$/d')
-mkdir -p "$PATCHES"
-rm -f "$PATCHES"/*.patch
+# Stage the export: the series file, the patches and the files of ours,
+# laid out as in the repo.
+stage=$out/stage
+mkdir -p "$stage/patches"
 {
 	echo "# One patch a line, in order: NNNN-subject.patch [files wholly ours it introduces]"
 	echo "# Written by 'make export'; the files named live at their kernel paths in the repo."
 	cat "$out/series"
-} >"$SERIES"
-cp "$out"/*.patch "$PATCHES/" 2>/dev/null || true
-for f in $old_own; do
-	is_own "$f" || { rm -f "$TOP/$f"; log "removed $f (no longer in the series)"; }
-done
+} >"$stage/patches/series"
+cp "$out"/*.patch "$stage/patches/" 2>/dev/null || true
 for f in "${own[@]}"; do
-	mkdir -p "$TOP/$(dirname "$f")"
-	git show "HEAD:$f" >"$TOP/$f"
-	if [ "$(git ls-tree HEAD -- "$f" | cut -c1-6)" = 100755 ]; then chmod +x "$TOP/$f"; else chmod -x "$TOP/$f"; fi
+	mkdir -p "$stage/$(dirname "$f")"
+	git show "HEAD:$f" >"$stage/$f"
+	[ "$(git ls-tree HEAD -- "$f" | cut -c1-6)" = 100755 ] && chmod +x "$stage/$f"
 done
 
-# Round trip: the series as written must rebuild every commit exactly.
-rebuilt=$(build_series "$TREE/.git")
+# Round trip before anything in the repo changes: the staged series must
+# rebuild every commit with the same tree and message.
+rebuilt=$(TOP=$stage PATCHES=$stage/patches SERIES=$stage/patches/series build_series "$TREE/.git")
 mine=($(git rev-list --reverse base..HEAD))
 theirs=($(git rev-list --reverse base.."$rebuilt"))
 [ ${#mine[@]} = ${#theirs[@]} ] || die "round trip: ${#mine[@]} commits exported, ${#theirs[@]} rebuilt"
 for i in "${!mine[@]}"; do
 	a=${mine[$i]} b=${theirs[$i]}
+	subject=$(git log -1 --format=%s "$a")
 	[ "$(git rev-parse "$a^{tree}")" = "$(git rev-parse "$b^{tree}")" ] ||
-		die "round trip: patch $((i + 1)) rebuilds a different tree ($(git log -1 --format=%s "$a"))"
+		die "round trip: patch $((i + 1)) ($subject) rebuilds a different tree; nothing was
+  written to the repo.  A file of ours whose mode changed after it was added, or one that was
+  deleted and added again, cannot be kept at its kernel path: squash such changes into the
+  patch that adds the file."
 	[ "$(git log -1 --format=%B "$a" | git stripspace)" = "$(git log -1 --format=%B "$b" | git stripspace)" ] ||
-		die "round trip: patch $((i + 1)) rebuilds a different message ($(git log -1 --format=%s "$a"))"
+		die "round trip: patch $((i + 1)) ($subject) rebuilds a different message; nothing
+  was written to the repo.  Give it a one-line subject, a blank line, then the body, with no
+  '---' or 'diff --git' line in the body (git format-patch and git am cannot carry those)."
 done
+
+# Replace the repo's series with the verified one.
+old_own=$(series_entries | cut -f2 | tr ' ' '\n' | sed '/^$/d')
+for f in $old_own; do
+	is_own "$f" || { rm -f "$TOP/$f"; log "removed $f (no longer in the series)"; }
+done
+mkdir -p "$PATCHES"
+rm -f "$PATCHES"/*.patch
+cp -a "$stage/patches/." "$PATCHES/"
+for f in "${own[@]}"; do
+	mkdir -p "$TOP/$(dirname "$f")"
+	cp -p "$stage/$f" "$TOP/$f"
+	[ -x "$stage/$f" ] || chmod -x "$TOP/$f"
+done
+
 # Same trees: moving HEAD to the rebuilt commits touches no file.
 git reset -q --soft "$rebuilt"
 echo "$rebuilt" >"$TREE/.git/ext4-kunit-exported"

@@ -12,6 +12,8 @@ need bison bison
 need bc bc
 [ -d "$TREE/.git" ] || die "no build/linux; run 'make tree' first"
 cd "$TREE"
+# A summary must never show an earlier run's results.
+rm -f "$BUILD/results.json" "$BUILD/kunit.log" "$BUILD/fsck.log"
 
 args=(--arch=um --build_dir="$KBUILD_DIR" --kunitconfig="$TOP/.kunitconfig")
 [ "${COVERAGE:-1}" = 0 ] || args+=(--kunitconfig="$TOP/harness/gcov-uml.config")

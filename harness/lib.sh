@@ -2,10 +2,12 @@
 # Shared settings and helpers for the harness scripts.  Sourced, not run.
 
 set -euo pipefail
+# Let failures inside $(...) stop the script too.
+shopt -s inherit_errexit
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${EXT4_KUNIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ext4-iomap-kunit}
-BUILD=${BUILD:-$TOP/build}
+BUILD=${EXT4_KUNIT_BUILD:-$TOP/build}
 TREE=$BUILD/linux
 KBUILD_DIR=$BUILD/kunit
 PATCHES=$TOP/patches

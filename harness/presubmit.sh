@@ -60,19 +60,21 @@ build_each() {
 	trap restore EXIT
 	for c in $commits; do
 		n=$((n + 1))
-		git checkout -q "$c"
+		git checkout -q "$c" || { restore; return 1; }
 		cp "$BUILD/presubmit.config" "$KBUILD_DIR/.config"
 		log=$BUILD/presubmit-build-$n.log
 		if ! make -s ARCH=um O="$KBUILD_DIR" olddefconfig >"$log" 2>&1 ||
 		   ! make -s ARCH=um O="$KBUILD_DIR" -j"$(nproc)" ${CCACHE_CC:+CC="$CCACHE_CC"} >>"$log" 2>&1; then
 			echo "FAIL $(printf '%04d' $n) does not build; see ${log#$TOP/}"
 			tail -n 20 "$log" | sed 's/^/    /'
+			restore
 			return 1
 		fi
 		touched=$(git diff-tree --no-commit-id --name-only -r "$c" | sed 's/[.][^.]*$//' | sort -u)
 		if grep -F -f <(echo "$touched") "$log" | grep -q 'warning:'; then
 			echo "FAIL $(printf '%04d' $n) builds with warnings in files it touches:"
 			grep -F -f <(echo "$touched") "$log" | grep 'warning:' | sed 's/^/    /'
+			restore
 			return 1
 		fi
 		echo "ok   $(printf '%04d' $n) builds"

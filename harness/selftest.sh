@@ -8,6 +8,8 @@
 # They work on a scratch copy of the repo and a sparse scratch kernel tree,
 # never on build/linux.
 . "$(dirname "$0")/lib.sh"
+# make exports these; the self-tests set their own.
+unset KERNEL_SRC FORCE PATCH KUNIT_FILTER
 
 pass=0
 fail=0
@@ -42,7 +44,7 @@ git clone -q --local --no-checkout "$base_repo" "$sbuild/linux"
 git -C "$sbuild/linux" sparse-checkout set fs/ext4/tests
 git -C "$sbuild/linux" checkout -q -B series base
 git -C "$sbuild/linux" rev-parse base >"$sbuild/linux/.git/ext4-kunit-exported"
-export BUILD=$sbuild PHASE_LOG=$scratch/phases.log
+export EXT4_KUNIT_BUILD=$sbuild PHASE_LOG=$scratch/phases.log
 T=$sbuild/linux
 
 # 1. Materialize, then export with no edit: the repo must not change.

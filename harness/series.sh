@@ -54,7 +54,7 @@ build_series() {
 		die "$gd has no 'base' tag"
 	tmp=$(mktemp -d)
 	idx=$tmp/index
-	GIT_DIR=$gd GIT_INDEX_FILE=$idx git read-tree "$parent"
+	GIT_DIR=$gd GIT_INDEX_FILE=$idx git read-tree "$parent" || die "git read-tree failed in $gd"
 	while IFS=$'\t' read -r p own; do
 		n=$((n + 1))
 		[ -f "$PATCHES/$p" ] || die "patches/series names $p, which is missing"
@@ -67,10 +67,12 @@ build_series() {
 		for f in $own; do
 			mode=100644
 			[ -x "$TOP/$f" ] && mode=100755
-			blob=$(own_initial "$f" "$n" | GIT_DIR=$gd git hash-object -w --stdin)
-			GIT_DIR=$gd GIT_INDEX_FILE=$idx git update-index --add --cacheinfo "$mode,$blob,$f"
+			own_initial "$f" "$n" >"$tmp/own" || die "cannot rebuild $f for $p"
+			blob=$(GIT_DIR=$gd git hash-object -w "$tmp/own")
+			GIT_DIR=$gd GIT_INDEX_FILE=$idx git update-index --add --cacheinfo "$mode,$blob,$f" ||
+				die "cannot add $f for $p"
 		done
-		tree=$(GIT_DIR=$gd GIT_INDEX_FILE=$idx git write-tree)
+		tree=$(GIT_DIR=$gd GIT_INDEX_FILE=$idx git write-tree) || die "git write-tree failed for $p"
 		{
 			sed -n 's/^Subject: //p' "$tmp/info"
 			if [ -s "$tmp/msg" ]; then
@@ -83,7 +85,8 @@ build_series() {
 			GIT_AUTHOR_EMAIL=$(sed -n 's/^Email: //p' "$tmp/info") \
 			GIT_AUTHOR_DATE=$(sed -n 's/^Date: //p' "$tmp/info") \
 			GIT_COMMITTER_DATE=$(sed -n 's/^Date: //p' "$tmp/info") \
-			GIT_DIR=$gd git commit-tree "$tree" -p "$parent" -F "$tmp/message")
+			GIT_DIR=$gd git commit-tree --no-gpg-sign "$tree" -p "$parent" -F "$tmp/message") ||
+			die "git commit-tree failed for $p"
 	done < <(series_entries)
 	rm -rf "$tmp"
 	echo "$parent"

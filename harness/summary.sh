@@ -21,9 +21,13 @@ s = counts.pop("SKIP", 0)
 f = sum(counts.values())
 print("kunit: %d passed, %d failed, %d skipped" % (p, f, s))
 PY
-	grep -E '^\[[0-9:]+\] (Testing complete|Elapsed time)' "$BUILD/kunit.log" 2>/dev/null | sed 's/^\[[0-9:]*\] //'
+	{ grep -E '^\[[0-9:]+\] (Testing complete|Elapsed time)' "$BUILD/kunit.log" 2>/dev/null || true; } |
+		sed 's/^\[[0-9:]*\] //'
 else
 	echo "kunit: no results (the run did not happen or crashed early)"
 fi
-[ -s "$BUILD/fsck.log" ] && { echo "---- on-disk check ----"; tail -n 1 "$BUILD/fsck.log"; }
+if [ -s "$BUILD/fsck.log" ]; then
+	echo "---- on-disk check ----"
+	tail -n 1 "$BUILD/fsck.log"
+fi
 phase_report
