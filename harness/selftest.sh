@@ -88,6 +88,20 @@ else
 	not_ok "export writes the new patches and the file at its kernel path" \
 		"$(cat "$scratch/out" "$repo/patches/series")"
 fi
+# A commit whose message format-patch cannot carry: export must refuse and
+# leave the repo as it was.
+cp -a "$repo/patches" "$scratch/patches.before"
+echo "selftest line 3" >>"$T/README"
+git -C "$T" commit -q -a -m "selftest: bad message" -m "body" -m "---" -m "more body"
+expect_fail "export refuses a message that does not survive format-patch" \
+	"rebuilds a different message; nothing" "$H/export.sh"
+if diff -r -q "$scratch/patches.before" "$repo/patches" >"$scratch/diff"; then
+	ok "a refused export leaves patches/ untouched"
+else
+	not_ok "a refused export leaves patches/ untouched" "$(cat "$scratch/diff")"
+fi
+git -C "$T" reset -q --hard HEAD~1
+
 # Rematerialize from scratch: same trees, first version of the file intact.
 rm -rf "$T"
 git clone -q --local --no-checkout "$base_repo" "$T"
