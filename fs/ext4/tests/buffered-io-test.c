@@ -241,52 +241,52 @@ static void range_bounds(struct kunit *test, const struct range_case *c,
 }
 
 /*
- * Punch and zero range over four written blocks: the range reads as zeros,
+ * One file per range case, four written blocks each.  Before the remount,
+ * apply @mode over the range first; both times, the range reads as zeros,
  * the rest keeps its data, the size does not change, and the block states
- * are as expected; again after a remount.
+ * are as expected.
  */
-static void check_range_op(struct kunit *test, int mode)
+static void check_range_files(struct ext4_kunit_fs *fs, int mode,
+			      bool remounted)
 {
+	struct kunit *test = fs->test;
 	unsigned int bs = geo(test)->blocksize;
-	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, geo(test), NULL);
-	bool punch = mode & FALLOC_FL_PUNCH_HOLE;
+	const char *when = remounted ? ", after remount" : "";
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(range_cases); i++) {
 		const struct range_case *c = &range_cases[i];
-		const char *map = punch ? c->punch_map : c->zero_map;
+		const char *map = mode & FALLOC_FL_PUNCH_HOLE ? c->punch_map :
+								 c->zero_map;
 		loff_t start, end;
 		char name[16];
 		struct file *f;
 
 		range_bounds(test, c, &start, &end);
 		snprintf(name, sizeof(name), "range%zu", i);
-		f = ext4_kunit_create(fs, name);
-		write_pattern(fs, f, 4 + i, 0, 4 * bs);
-		ext4_kunit_fsync(fs, f);
-		ext4_kunit_fallocate(fs, f, mode, start, end - start);
-		KUNIT_EXPECT_EQ_MSG(test, isize(f), 4 * (loff_t)bs, "%s", c->name);
+		if (remounted) {
+			f = ext4_kunit_open(fs, name);
+		} else {
+			f = ext4_kunit_create(fs, name);
+			write_pattern(fs, f, 4 + i, 0, 4 * bs);
+			ext4_kunit_fsync(fs, f);
+			ext4_kunit_fallocate(fs, f, mode, start, end - start);
+		}
+		KUNIT_EXPECT_EQ_MSG(test, isize(f), 4 * (loff_t)bs, "%s%s",
+				    c->name, when);
 		KUNIT_EXPECT_STREQ_MSG(test, ext4_kunit_extent_map(fs, f, 0, 4),
-				       map, "%s", c->name);
+				       map, "%s%s", c->name, when);
 		expect_file(fs, f, 4 + i, 4 * bs, start, end, c->name);
 	}
+}
 
+static void check_range_op(struct kunit *test, int mode)
+{
+	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, geo(test), NULL);
+
+	check_range_files(fs, mode, false);
 	ext4_kunit_remount(fs);
-	for (i = 0; i < ARRAY_SIZE(range_cases); i++) {
-		const struct range_case *c = &range_cases[i];
-		const char *map;
-		loff_t start, end;
-		char name[16];
-		struct file *f;
-
-		range_bounds(test, c, &start, &end);
-		snprintf(name, sizeof(name), "range%zu", i);
-		f = ext4_kunit_open(fs, name);
-		map = punch ? c->punch_map : c->zero_map;
-		KUNIT_EXPECT_STREQ_MSG(test, ext4_kunit_extent_map(fs, f, 0, 4),
-				       map, "%s, after remount", c->name);
-		expect_file(fs, f, 4 + i, 4 * bs, start, end, c->name);
-	}
+	check_range_files(fs, mode, true);
 }
 
 static void punch_hole(struct kunit *test)
