@@ -5,6 +5,7 @@
 #
 #   base.sh                      the pinned Debian linux-source-7.3 package
 #   KERNEL_SRC=<dir|tarball>     a 7.3 tree of the user's own instead
+#   base.sh --fetch-only         only fetch and verify the .deb; print its path
 #
 # The Debian package is fetched with 'apt-get download' through a private apt
 # configuration (own sources list, lists and archive directories under the
@@ -45,7 +46,8 @@ apt_private() {
 fetch_deb() {
 	local dl=$CACHE/dl deb ver
 	deb=$dl/${BASE_PKG}_${BASE_VERSION}_all.deb
-	if [ -f "$deb" ] && echo "$BASE_DEB_SHA256  $deb" | sha256sum -c --status; then
+	if [ -f "$deb" ] && { [ "$BASE_VERSION" != "$PINNED_VERSION" ] ||
+			      echo "$BASE_DEB_SHA256  $deb" | sha256sum -c --status; }; then
 		echo "$deb"
 		return
 	fi
@@ -67,8 +69,9 @@ fetch_deb() {
   Fix the network or set DEBIAN_MIRROR=<archive URL>, or point KERNEL_SRC=<dir|tarball> at a 7.3 tree."
 	fi
 	ver=$BASE_VERSION
-	if ! apt_private apt-cache madison "$BASE_PKG" | awk '{ print $3 }' | grep -qxF "$BASE_VERSION"; then
-		ver=$(apt_private apt-cache madison "$BASE_PKG" | awk '{ print $3 }' | sort -V | tail -n 1)
+	versions=$(apt_private apt-cache madison "$BASE_PKG" | awk '{ print $3 }')
+	if ! grep -qxF "$BASE_VERSION" <<<"$versions"; then
+		ver=$(sort -V <<<"$versions" | tail -n 1)
 		[ -n "$ver" ] || die "$BASE_PKG is not in $BASE_SUITE any more; use KERNEL_SRC=<dir|tarball>"
 		warn "****************************************************************"
 		warn "pinned $BASE_PKG $BASE_VERSION has left the archive;"
@@ -83,7 +86,7 @@ fetch_deb() {
 		[ -f "$f" ] && [ "$(dpkg-deb -f "$f" Version)" = "$ver" ] && deb=$f
 	done
 	[ -n "$deb" ] || die "downloaded package $BASE_PKG $ver not found in $dl"
-	if [ "$ver" = "$BASE_VERSION" ]; then
+	if [ "$ver" = "$PINNED_VERSION" ]; then
 		echo "$BASE_DEB_SHA256  $deb" | sha256sum -c --status ||
 			die "$deb does not match the pinned sha256 $BASE_DEB_SHA256"
 	fi
@@ -138,7 +141,7 @@ base_from_deb() {
 	tmp=$(mktemp -d "$CACHE/unpack.XXXXXX")
 	log "unpacking $(basename "$deb")"
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" ./usr/src/linux-source-7.3.tar.xz
-	if [ "$ver" = "$BASE_VERSION" ]; then
+	if [ "$ver" = "$PINNED_VERSION" ]; then
 		echo "$BASE_TAR_SHA256  $tmp/usr/src/linux-source-7.3.tar.xz" | sha256sum -c --status ||
 			die "inner tarball does not match the pinned sha256 $BASE_TAR_SHA256"
 	fi
@@ -185,7 +188,9 @@ base_from_src() {
 }
 
 mkdir -p "$CACHE"
-if [ -n "${KERNEL_SRC:-}" ]; then
+if [ "${1:-}" = --fetch-only ]; then
+	fetch_deb
+elif [ -n "${KERNEL_SRC:-}" ]; then
 	base_from_src
 else
 	base_from_deb

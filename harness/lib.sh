@@ -15,7 +15,9 @@ SERIES=$PATCHES/series
 
 # The pinned base: Debian's linux-source-7.3 from trixie-backports.
 BASE_PKG=linux-source-7.3
-BASE_VERSION=7.3.4-1~bpo13+1
+PINNED_VERSION=7.3.4-1~bpo13+1
+# EXT4_KUNIT_BASE_VERSION asks for another version (no sha256 pin then).
+BASE_VERSION=${EXT4_KUNIT_BASE_VERSION:-$PINNED_VERSION}
 BASE_DEB_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
 BASE_TAR_SHA256=76df1affb19f24926949369be1d74b60071c963c598ce8780bddd4bbf0fc3bc4
 BASE_SUITE=trixie-backports

@@ -132,7 +132,18 @@ expect_fail "coverage: missing lcov says how to install it" "'lcov' is not insta
 expect_fail "base: unreachable archive" "cannot reach the Debian archive" \
 	env EXT4_KUNIT_CACHE="$scratch/cache" DEBIAN_MIRROR=http://127.0.0.1:9/debian "$H/base.sh"
 
-# 4. The on-disk check: a filesystem e2fsck finds fault with fails the run.
+# 4. A pinned version that left the archive: the newest 7.3.x, loudly.
+if out=$(EXT4_KUNIT_CACHE="$scratch/cache" EXT4_KUNIT_BASE_VERSION=7.3.4-0~gone \
+	 "$H/base.sh" --fetch-only 2>&1) &&
+   grep -q 'FALLING BACK to linux-source-7.3 7[.]3[.]' <<<"$out" &&
+   [ -f "$(tail -n 1 <<<"$out")" ]; then
+	ok "base: a vanished pin falls back to the newest 7.3.x with a warning"
+else
+	not_ok "base: a vanished pin falls back to the newest 7.3.x with a warning" "$out"
+fi
+rm -rf "$scratch/cache"
+
+# 5. The on-disk check: a filesystem e2fsck finds fault with fails the run.
 mkdir -p "$sbuild/kunit"
 dump=$("$H/fsck.sh" prepare)
 img=$scratch/img
