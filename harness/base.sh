@@ -42,14 +42,26 @@ apt_private() {
 		-o APT::Sandbox::User=root -o Debug::NoLocking=1 "$@"
 }
 
+# cached_deb VERSION: the path of an already downloaded .deb of VERSION.
+cached_deb() {
+	local f
+	for f in "$CACHE/dl/${BASE_PKG}"_*_all.deb; do
+		[ -f "$f" ] && [ "$(dpkg-deb -f "$f" Version)" = "$1" ] && { echo "$f"; return 0; }
+	done
+	return 1
+}
+
 # Print the path of the verified .deb, downloading it if needed.
 fetch_deb() {
-	local dl=$CACHE/dl deb ver
-	deb=$dl/${BASE_PKG}_${BASE_VERSION}_all.deb
-	if [ -f "$deb" ] && { [ "$BASE_VERSION" != "$PINNED_VERSION" ] ||
-			      echo "$BASE_DEB_SHA256  $deb" | sha256sum -c --status; }; then
-		echo "$deb"
-		return
+	local dl=$CACHE/dl deb ver versions
+	if deb=$(cached_deb "$BASE_VERSION"); then
+		if [ "$BASE_VERSION" != "$PINNED_VERSION" ] ||
+		   echo "$BASE_DEB_SHA256  $deb" | sha256sum -c --status; then
+			echo "$deb"
+			return
+		fi
+		warn "$deb does not match the pinned sha256; fetching it again"
+		rm -f "$deb"
 	fi
 	need apt-get apt
 	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/archives/partial" \
@@ -77,15 +89,12 @@ fetch_deb() {
 		warn "pinned $BASE_PKG $BASE_VERSION has left the archive;"
 		warn "FALLING BACK to $BASE_PKG $ver, which is NOT the pinned base"
 		warn "****************************************************************"
-		deb=$dl/${BASE_PKG}_${ver}_all.deb
 	fi
-	(cd "$dl" && apt_private apt-get -qq download "$BASE_PKG=$ver") ||
-		die "apt-get download $BASE_PKG=$ver failed"
-	deb=
-	for f in "$dl/${BASE_PKG}"_*_all.deb; do
-		[ -f "$f" ] && [ "$(dpkg-deb -f "$f" Version)" = "$ver" ] && deb=$f
-	done
-	[ -n "$deb" ] || die "downloaded package $BASE_PKG $ver not found in $dl"
+	if ! deb=$(cached_deb "$ver"); then
+		(cd "$dl" && apt_private apt-get -qq download "$BASE_PKG=$ver") ||
+			die "apt-get download $BASE_PKG=$ver failed"
+		deb=$(cached_deb "$ver") || die "downloaded package $BASE_PKG $ver not found in $dl"
+	fi
 	if [ "$ver" = "$PINNED_VERSION" ]; then
 		echo "$BASE_DEB_SHA256  $deb" | sha256sum -c --status ||
 			die "$deb does not match the pinned sha256 $BASE_DEB_SHA256"
@@ -131,6 +140,12 @@ check_73() {
 
 base_from_deb() {
 	local deb ver repo tmp
+	# Committed already: the .deb was verified when it was.
+	repo=$CACHE/base-$BASE_VERSION.git
+	if [ -d "$repo" ]; then
+		echo "$repo"
+		return
+	fi
 	deb=$(fetch_deb)
 	ver=$(dpkg-deb -f "$deb" Version)
 	repo=$CACHE/base-$ver.git
@@ -171,8 +186,14 @@ base_from_src() {
 	if [ -d "$src" ]; then
 		check_73 "$src"
 		log "copying $src"
-		(cd "$src" && git ls-files >/dev/null 2>&1 &&
-			git archive --format=tar HEAD || tar -c --exclude=.git .) | tar -x -C "$tmp"
+		# A git checkout: its files as they are in the work tree, edits
+		# included, build outputs (ignored files) left out.
+		if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+			(cd "$src" && git ls-files -z -c -o --exclude-standard |
+				tar -c --null --ignore-failed-read -T - 2>/dev/null) | tar -x -C "$tmp"
+		else
+			tar -c -C "$src" --exclude=.git . | tar -x -C "$tmp"
+		fi
 		top=$tmp
 	elif [ -f "$src" ]; then
 		log "unpacking $src"

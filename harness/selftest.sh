@@ -132,7 +132,10 @@ expect_fail "coverage: missing lcov says how to install it" "'lcov' is not insta
 expect_fail "base: unreachable archive" "cannot reach the Debian archive" \
 	env EXT4_KUNIT_CACHE="$scratch/cache" DEBIAN_MIRROR=http://127.0.0.1:9/debian "$H/base.sh"
 
-# 4. A pinned version that left the archive: the newest 7.3.x, loudly.
+# 4. A pinned version that left the archive: the newest 7.3.x, loudly.  The
+#    .deb already downloaded is reused, so only the package lists are fetched.
+mkdir -p "$scratch/cache/dl"
+ln "$CACHE"/dl/*.deb "$scratch/cache/dl/" 2>/dev/null || cp "$CACHE"/dl/*.deb "$scratch/cache/dl/" 2>/dev/null || true
 if out=$(EXT4_KUNIT_CACHE="$scratch/cache" EXT4_KUNIT_BASE_VERSION=7.3.4-0~gone \
 	 "$H/base.sh" --fetch-only 2>&1) &&
    grep -q 'FALLING BACK to linux-source-7.3 7[.]3[.]' <<<"$out" &&

@@ -264,14 +264,16 @@ static void dump_fs(struct ext4_kunit_fs *fs)
 	__fput_sync(dump);
 }
 
+/*
+ * ram0 holds a filesystem from fill_ramdisk() on, even if a (re)mount failed:
+ * hand it to e2fsck in every case.
+ */
 static void ext4_kunit_fs_release(void *data)
 {
 	struct ext4_kunit_fs *fs = data;
-	bool mounted = fs->mnt;
 
 	unmount_fs(fs);
-	if (mounted)
-		dump_fs(fs);
+	dump_fs(fs);
 }
 
 struct ext4_kunit_fs *ext4_kunit_mount(struct kunit *test,

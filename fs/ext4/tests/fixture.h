@@ -32,10 +32,11 @@ struct ext4_kunit_geometry {
 };
 
 /*
- * Block sizes below, at and (bigalloc) above the cluster size.  UML has no
- * transparent huge pages, so 7.3 gives ext4 no large folios there
- * (mapping_set_folio_order_range() is a no-op without THP); on an arch with
- * THP the same geometries run with large folios.
+ * Block sizes below and at the page size, and 4k blocks in 16k bigalloc
+ * clusters.  UML has no transparent huge pages, so 7.3 gives ext4 no large
+ * folios there (mapping_set_folio_order_range() is a no-op without THP):
+ * under UML a folio is one page, and the suites place folio boundaries at
+ * multiples of PAGE_SIZE.
  */
 #define EXT4_KUNIT_NR_GEOMETRIES 4
 extern const struct ext4_kunit_geometry
