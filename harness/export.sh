@@ -104,5 +104,5 @@ done
 
 # Same trees: moving HEAD to the rebuilt commits touches no file.
 git reset -q --soft "$rebuilt"
-echo "$rebuilt" >"$TREE/.git/ext4-kunit-exported"
+set_stamp "$TREE" "$rebuilt"
 log "exported $n patches and ${#own[@]} files of ours; round trip verified"

@@ -8,6 +8,7 @@
 # They work on a scratch copy of the repo and a sparse scratch kernel tree,
 # never on build/linux.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/series.sh"
 # make exports these; the self-tests set their own.
 unset KERNEL_SRC FORCE PATCH KUNIT_FILTER
 
@@ -38,14 +39,19 @@ mkdir -p "$repo"
 (cd "$TOP" && git ls-files -co --exclude-standard -z | tar -c --null -T -) | tar -x -C "$repo"
 H=$repo/harness
 
-# A sparse kernel tree: only top-level files and fs/ext4/tests are written.
+# A sparse kernel tree at the base: only top-level files and fs/ext4/tests
+# are written, so it is quick to make.
 base_repo=$("$TOP/harness/base.sh")
-git clone -q --local --no-checkout "$base_repo" "$sbuild/linux"
-git -C "$sbuild/linux" sparse-checkout set fs/ext4/tests
-git -C "$sbuild/linux" checkout -q -B series base
-git -C "$sbuild/linux" rev-parse base >"$sbuild/linux/.git/ext4-kunit-exported"
-export EXT4_KUNIT_BUILD=$sbuild PHASE_LOG=$scratch/phases.log
 T=$sbuild/linux
+sparse_tree() {
+	rm -rf "$T"
+	git clone -q --local --no-checkout "$base_repo" "$T"
+	git -C "$T" sparse-checkout set fs/ext4/tests
+	git -C "$T" checkout -q -B series base
+	set_stamp "$T" "$(git -C "$T" rev-parse base)"
+}
+sparse_tree
+export EXT4_KUNIT_BUILD=$sbuild PHASE_LOG=$scratch/phases.log
 
 # 1. Materialize, then export with no edit: the repo must not change.
 if "$H/tree.sh" >"$scratch/out" 2>&1 &&
@@ -103,11 +109,7 @@ fi
 git -C "$T" reset -q --hard HEAD~1
 
 # Rematerialize from scratch: same trees, first version of the file intact.
-rm -rf "$T"
-git clone -q --local --no-checkout "$base_repo" "$T"
-git -C "$T" sparse-checkout set fs/ext4/tests
-git -C "$T" checkout -q base
-git -C "$T" rev-parse base >"$T/.git/ext4-kunit-exported"
+sparse_tree
 if "$H/tree.sh" >"$scratch/out" 2>&1 &&
    [ "$(git -C "$T" rev-parse HEAD^{tree})" = "$edited" ] &&
    [ "$(git -C "$T" rev-parse HEAD~1^{tree})" = "$first" ]; then

@@ -92,6 +92,11 @@ build_series() {
 	echo "$parent"
 }
 
+# The commit a kernel tree was last materialized at or exported from; any
+# other HEAD there is work the repo does not have.
+stamp_of() { cat "$1/.git/ext4-kunit-exported" 2>/dev/null || true; }
+set_stamp() { echo "$2" >"$1/.git/ext4-kunit-exported"; }
+
 # tree_dirty: list uncommitted changes in the kernel tree (empty when clean).
 tree_dirty() {
 	git -C "$TREE" status --porcelain 2>/dev/null | head -n 20
@@ -102,7 +107,7 @@ tree_unexported() {
 	local head stamp dirty
 	[ -d "$TREE/.git" ] || return 0
 	head=$(git -C "$TREE" rev-parse -q --verify HEAD 2>/dev/null || true)
-	stamp=$(cat "$TREE/.git/ext4-kunit-exported" 2>/dev/null || true)
+	stamp=$(stamp_of "$TREE")
 	dirty=$(tree_dirty)
 	if [ -n "$dirty" ]; then
 		echo "uncommitted changes:"
@@ -110,7 +115,10 @@ tree_unexported() {
 	fi
 	if [ -n "$head" ] && [ "$head" != "$stamp" ]; then
 		echo "commits not exported (HEAD is ${head:0:12}, last materialized/exported ${stamp:0:12}):"
-		git -C "$TREE" log --oneline "${stamp:-base}..HEAD" 2>/dev/null | head -n 10 | sed 's/^/    /' ||
-			echo "    (HEAD is not a descendant of the last export)"
+		if git -C "$TREE" merge-base --is-ancestor "${stamp:-base}" HEAD 2>/dev/null; then
+			git -C "$TREE" log --oneline "${stamp:-base}..HEAD" | head -n 10 | sed 's/^/    /'
+		else
+			echo "    (history rewritten since then; 'git log base..HEAD' shows the series)"
+		fi
 	fi
 }

@@ -26,7 +26,7 @@ if [ ! -d "$TREE/.git" ]; then
 	git clone -q --local --no-checkout "$base_repo" "$TREE.tmp"
 	expected=$(build_series "$TREE.tmp/.git")
 	git -C "$TREE.tmp" checkout -q -B series "$expected"
-	echo "$expected" >"$TREE.tmp/.git/ext4-kunit-exported"
+	set_stamp "$TREE.tmp" "$expected"
 	mv "$TREE.tmp" "$TREE"
 	log "build/linux: $(git -C "$TREE" rev-list --count base..HEAD) series commits on the base"
 	exit 0
@@ -39,7 +39,7 @@ fi
 
 expected=$(build_series "$TREE/.git")
 head=$(git -C "$TREE" rev-parse -q --verify HEAD || true)
-stamp=$(cat "$TREE/.git/ext4-kunit-exported" 2>/dev/null || true)
+stamp=$(stamp_of "$TREE")
 unexported=$(tree_unexported)
 
 if [ "$head" = "$expected" ] && [ -z "$unexported" ]; then
@@ -68,4 +68,4 @@ $unexported"
 log "updating build/linux to the repo's series"
 git -C "$TREE" checkout -q -f -B series "$expected"
 git -C "$TREE" clean -q -f -d
-echo "$expected" >"$TREE/.git/ext4-kunit-exported"
+set_stamp "$TREE" "$expected"
