@@ -28,6 +28,8 @@
 
 #include "fixture.h"
 #include "../ext4_extents.h"
+/* reconfigure_super(): EXT4_KUNIT_IO_TESTS is built in, never a module. */
+#include "../../internal.h"
 
 #define RAMDISK_DEV	MKDEV(RAMDISK_MAJOR, 0)
 #define RAMDISK_PATH	"/ext4-kunit-ram0"
@@ -40,6 +42,24 @@ struct ext4_kunit_file {
 };
 
 static atomic_t ext4_kunit_dump_slots = ATOMIC_INIT(0);
+
+/* Each geometry on the buffer_head path, then on the iomap path. */
+#define BOTH_PATHS(idx, geo_name) {					\
+	.name = geo_name "-bh",						\
+	.geo = &ext4_kunit_geometries[idx],				\
+	.path = EXT4_KUNIT_BH,						\
+}, {									\
+	.name = geo_name "-iomap",					\
+	.geo = &ext4_kunit_geometries[idx],				\
+	.path = EXT4_KUNIT_IOMAP,					\
+}
+
+const struct ext4_kunit_config ext4_kunit_configs[EXT4_KUNIT_NR_CONFIGS] = {
+	BOTH_PATHS(0, "1k"),
+	BOTH_PATHS(1, "2k"),
+	BOTH_PATHS(2, "4k"),
+	BOTH_PATHS(3, "bigalloc16k"),
+};
 
 KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
 KUNIT_DEFINE_ACTION_WRAPPER(fput_sync_action, __fput_sync, struct file *);
@@ -133,27 +153,17 @@ static void fill_ramdisk(struct kunit *test,
 	kunit_release_action(test, fput_sync_action, bdev_file);
 }
 
-/* Mount ram0 as ext4 with fs->opts ("opt1,opt2=val"; NULL for none). */
-static void mount_fs(struct ext4_kunit_fs *fs)
+/* Hand "opt1,opt2=val" (or NULL) to @fc, an option at a time. */
+static int parse_opts(struct kunit *test, struct fs_context *fc,
+		      const char *opts)
 {
-	struct kunit *test = fs->test;
-	struct file_system_type *type;
-	struct fs_context *fc;
-	char *opts, *p, *key;
+	char *buf, *p, *key;
 	int err = 0;
 
-	type = get_fs_type("ext4");
-	KUNIT_ASSERT_NOT_NULL(test, type);
-	/* SB_KERNMOUNT: the last mntput() tears the mount down at once. */
-	fc = fs_context_for_mount(type, SB_KERNMOUNT);
-	put_filesystem(type);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fc);
-
-	err = vfs_parse_fs_string(fc, "source", RAMDISK_PATH);
-	opts = kstrdup(fs->opts ? fs->opts : "", GFP_KERNEL);
-	if (!opts)
-		err = -ENOMEM;
-	p = opts;
+	buf = kstrdup(opts ?: "", GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	p = buf;
 	while (!err && (key = strsep(&p, ",")) != NULL) {
 		char *val = strchr(key, '=');
 
@@ -165,7 +175,40 @@ static void mount_fs(struct ext4_kunit_fs *fs)
 		if (err)
 			kunit_err(test, "mount option '%s' rejected: %d", key, err);
 	}
-	kfree(opts);
+	kfree(buf);
+	return err;
+}
+
+/* Whether regular files created or read from now on get the iomap path. */
+static bool mount_gives_iomap(struct super_block *sb)
+{
+	return test_opt2(sb, BUFFERED_IOMAP) &&
+	       !ext4_buffered_iomap_unsupported(sb);
+}
+
+/*
+ * Mount ram0 as ext4 on fs->path, with fs->opts ("opt1,opt2=val"; NULL for
+ * none).
+ */
+static void mount_fs(struct ext4_kunit_fs *fs)
+{
+	struct kunit *test = fs->test;
+	struct file_system_type *type;
+	struct fs_context *fc;
+	int err = 0;
+
+	type = get_fs_type("ext4");
+	KUNIT_ASSERT_NOT_NULL(test, type);
+	/* SB_KERNMOUNT: the last mntput() tears the mount down at once. */
+	fc = fs_context_for_mount(type, SB_KERNMOUNT);
+	put_filesystem(type);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fc);
+
+	err = vfs_parse_fs_string(fc, "source", RAMDISK_PATH);
+	if (!err && fs->path == EXT4_KUNIT_IOMAP)
+		err = vfs_parse_fs_string(fc, "buffered_iomap", NULL);
+	if (!err)
+		err = parse_opts(test, fc, fs->opts);
 	if (!err) {
 		/* get_tree_bdev() looks the source up by path. */
 		scoped_with_init_fs()
@@ -181,6 +224,7 @@ static void mount_fs(struct ext4_kunit_fs *fs)
 	KUNIT_ASSERT_EQ_MSG(test, fs->mnt->mnt_sb->s_blocksize,
 			    (unsigned long)fs->geo->blocksize,
 			    "image %s has the wrong block size", fs->geo->name);
+	fs->iomap = mount_gives_iomap(fs->mnt->mnt_sb);
 }
 
 static void close_files(struct ext4_kunit_fs *fs)
@@ -277,7 +321,7 @@ static void ext4_kunit_fs_release(void *data)
 }
 
 struct ext4_kunit_fs *ext4_kunit_mount(struct kunit *test,
-				       const struct ext4_kunit_geometry *geo,
+				       const struct ext4_kunit_config *cfg,
 				       const char *opts)
 {
 	struct ext4_kunit_fs *fs;
@@ -286,11 +330,13 @@ struct ext4_kunit_fs *ext4_kunit_mount(struct kunit *test,
 	fs = kunit_kzalloc(test, sizeof(*fs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, fs);
 	fs->test = test;
-	fs->geo = geo;
+	fs->geo = cfg->geo;
+	fs->path = cfg->path;
 	fs->opts = opts;
+	fs->check_path = true;
 	INIT_LIST_HEAD(&fs->files);
 
-	fill_ramdisk(test, geo);
+	fill_ramdisk(test, fs->geo);
 	err = kunit_add_action_or_reset(test, ext4_kunit_fs_release, fs);
 	KUNIT_ASSERT_EQ(test, err, 0);
 	mount_fs(fs);
@@ -303,10 +349,35 @@ void ext4_kunit_remount(struct ext4_kunit_fs *fs)
 	mount_fs(fs);
 }
 
+void ext4_kunit_reconfigure(struct ext4_kunit_fs *fs, const char *opts)
+{
+	struct super_block *sb = fs->mnt->mnt_sb;
+	struct fs_context *fc;
+	int err;
+
+	fc = fs_context_for_reconfigure(sb->s_root, 0, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(fs->test, fc);
+	err = parse_opts(fs->test, fc, opts);
+	if (!err) {
+		down_write(&sb->s_umount);
+		err = reconfigure_super(fc);
+		up_write(&sb->s_umount);
+	}
+	put_fs_context(fc);
+	KUNIT_ASSERT_EQ_MSG(fs->test, err, 0, "remount,%s failed", opts);
+	fs->iomap = mount_gives_iomap(sb);
+}
+
+const char *ext4_kunit_path_name(struct inode *inode)
+{
+	return ext4_inode_buffered_iomap(inode) ? "iomap" : "buffer_head";
+}
+
 static struct file *track_file(struct ext4_kunit_fs *fs, const char *name,
 			       struct file *file)
 {
 	struct ext4_kunit_file *of;
+	struct inode *inode;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(fs->test, file, "cannot open %s", name);
 	of = kzalloc_obj(*of);
@@ -315,7 +386,44 @@ static struct file *track_file(struct ext4_kunit_fs *fs, const char *name,
 	KUNIT_ASSERT_NOT_NULL(fs->test, of);
 	of->file = file;
 	list_add(&of->list, &fs->files);
+
+	inode = file_inode(file);
+	if (fs->check_path && S_ISREG(inode->i_mode))
+		KUNIT_ASSERT_EQ_MSG(fs->test, ext4_inode_buffered_iomap(inode),
+				    fs->iomap,
+				    "%s is on the %s path on a %s mount (%s)",
+				    name, ext4_kunit_path_name(inode),
+				    fs->iomap ? "buffered_iomap" : "buffer_head",
+				    fs->opts ?: "");
 	return file;
+}
+
+void ext4_kunit_evict(struct ext4_kunit_fs *fs, struct file *file)
+{
+	struct super_block *sb = fs->mnt->mnt_sb;
+	unsigned long ino = file_inode(file)->i_ino;
+	struct ext4_kunit_file *of, *found = NULL;
+	struct inode *inode;
+
+	list_for_each_entry(of, &fs->files, list) {
+		if (of->file == file)
+			found = of;
+	}
+	KUNIT_ASSERT_NOT_NULL_MSG(fs->test, found,
+				  "inode %lu: file not opened by the fixture",
+				  ino);
+	list_del(&found->list);
+	kfree(found);
+	/* The last dput() and iput() drop the dentry and evict the inode. */
+	d_mark_dontcache(file_inode(file));
+	__fput_sync(file);
+
+	inode = ilookup(sb, ino);
+	if (inode)
+		iput(inode);
+	KUNIT_ASSERT_NULL_MSG(fs->test, inode,
+			      "inode %lu is still cached after its last close",
+			      ino);
 }
 
 struct file *ext4_kunit_create(struct ext4_kunit_fs *fs, const char *name)

@@ -42,6 +42,26 @@ struct ext4_kunit_geometry {
 extern const struct ext4_kunit_geometry
 	ext4_kunit_geometries[EXT4_KUNIT_NR_GEOMETRIES];
 
+/* The buffered I/O path a configuration mounts with. */
+enum ext4_kunit_io_path {
+	EXT4_KUNIT_BH,		/* buffer_heads, the default */
+	EXT4_KUNIT_IOMAP,	/* iomap, mount option buffered_iomap */
+};
+
+/*
+ * What a behaviour test runs over: every geometry on both buffered I/O
+ * paths, named "<geometry>-bh" and "<geometry>-iomap".
+ */
+struct ext4_kunit_config {
+	const char *name;
+	const struct ext4_kunit_geometry *geo;
+	enum ext4_kunit_io_path path;
+};
+
+#define EXT4_KUNIT_NR_CONFIGS (2 * EXT4_KUNIT_NR_GEOMETRIES)
+extern const struct ext4_kunit_config
+	ext4_kunit_configs[EXT4_KUNIT_NR_CONFIGS];
+
 /* The images themselves, embedded with .incbin by images.c. */
 #define EXT4_KUNIT_DECLARE_IMAGE(geo)				\
 	extern const u8 ext4_kunit_image_##geo[];		\
@@ -54,15 +74,46 @@ EXT4_KUNIT_DECLARE_IMAGE(bigalloc16k);
 struct ext4_kunit_fs {
 	struct kunit *test;
 	const struct ext4_kunit_geometry *geo;
+	enum ext4_kunit_io_path path;
 	const char *opts;
 	struct vfsmount *mnt;
 	struct list_head files;
+	/*
+	 * Whether regular files of this mount get the iomap path: asked for
+	 * (the configuration, or buffered_iomap in the options) and not ruled
+	 * out by the filesystem or the other options.  Set at each mount.
+	 */
+	bool iomap;
+	/*
+	 * Opening a regular file asserts that it is on the path above, so
+	 * that a test of one path cannot silently run on the other.  Tests
+	 * that move files between paths clear this.
+	 */
+	bool check_path;
 };
 
+/*
+ * Mount a fresh filesystem of @cfg's geometry with @opts ("opt1,opt2=val",
+ * or NULL), on the buffered I/O path of @cfg: buffered_iomap is given
+ * before @opts, so that @opts can override it.
+ */
 struct ext4_kunit_fs *ext4_kunit_mount(struct kunit *test,
-				       const struct ext4_kunit_geometry *geo,
+				       const struct ext4_kunit_config *cfg,
 				       const char *opts);
+/* Unmount (writing everything back and evicting every inode) and mount. */
 void ext4_kunit_remount(struct ext4_kunit_fs *fs);
+/*
+ * Remount in place with @opts, as "mount -o remount,@opts" does: the
+ * filesystem stays mounted and cached inodes stay in memory.
+ */
+void ext4_kunit_reconfigure(struct ext4_kunit_fs *fs, const char *opts);
+/*
+ * Close @file and evict its inode (the test must hold no other reference
+ * to it), so that the next open reads the inode from disk again.
+ */
+void ext4_kunit_evict(struct ext4_kunit_fs *fs, struct file *file);
+/* "iomap" or "buffer_head": the path a regular file's buffered I/O takes. */
+const char *ext4_kunit_path_name(struct inode *inode);
 
 /*
  * Files are closed by ext4_kunit_remount() and at teardown; a test reopens

@@ -1,0 +1,691 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Buffered I/O of regular files through iomap.
+ *
+ * Inodes with EXT4_STATE_BUFFERED_IOMAP keep no buffer_heads on their page
+ * cache folios; iomap tracks which blocks of a folio are uptodate and dirty,
+ * and asks ext4 for block mappings through the iomap_ops below.
+ *
+ * Lock ordering differs from the buffer_head path (see the comment at the top
+ * of super.c): a folio lock is taken before a journal handle is started,
+ * never while one is running.
+ */
+#include <linux/bio.h>
+#include <linux/fs.h>
+#include <linux/iomap.h>
+#include <linux/pagemap.h>
+#include <linux/writeback.h>
+
+#include "ext4.h"
+#include "ext4_jbd2.h"
+
+#include <trace/events/ext4.h>
+
+/*
+ * Set @map to the blocks that hold the bytes [@offset, @offset + @length),
+ * without going past the largest logical block ext4 can map.
+ */
+static int ext4_iomap_map_range(struct inode *inode, loff_t offset,
+				loff_t length, struct ext4_map_blocks *map)
+{
+	unsigned int blkbits = inode->i_blkbits;
+	u64 last = (offset + length - 1) >> blkbits;
+
+	if (WARN_ON_ONCE(!ext4_inode_buffered_iomap(inode)))
+		return -EINVAL;
+	if ((offset >> blkbits) > EXT4_MAX_LOGICAL_BLOCK)
+		return -EINVAL;
+	map->m_lblk = offset >> blkbits;
+	map->m_len = min_t(u64, last, EXT4_MAX_LOGICAL_BLOCK) - map->m_lblk + 1;
+	return 0;
+}
+
+/*
+ * Fill @iomap from @map.  The validity cookie is the extent status tree
+ * sequence the mapping was looked up at; ext4_iomap_valid() compares it
+ * with the current one before iomap trusts a cached mapping.
+ */
+static void ext4_iomap_from_map(struct inode *inode, struct iomap *iomap,
+				struct ext4_map_blocks *map, loff_t offset,
+				loff_t length, unsigned int flags)
+{
+	ext4_set_iomap(inode, iomap, map, offset, length, flags);
+	iomap->validity_cookie = map->m_seq;
+}
+
+static int ext4_iomap_read_begin(struct inode *inode, loff_t offset,
+				 loff_t length, unsigned int flags,
+				 struct iomap *iomap, struct iomap *srcmap)
+{
+	struct ext4_map_blocks map;
+	int ret;
+
+	if (unlikely(ext4_forced_shutdown(inode->i_sb)))
+		return -EIO;
+	/* Inodes with inline data are never put on the iomap path. */
+	if (WARN_ON_ONCE(ext4_has_inline_data(inode)))
+		return -ERANGE;
+
+	ret = ext4_iomap_map_range(inode, offset, length, &map);
+	if (ret)
+		return ret;
+	ret = ext4_map_blocks(NULL, inode, &map, 0);
+	if (ret < 0)
+		return ret;
+	ext4_iomap_from_map(inode, iomap, &map, offset, length, flags);
+	return 0;
+}
+
+static DEFINE_IOMAP_ITER_NEXT(ext4_iomap_read_next, ext4_iomap_read_begin);
+
+static const struct iomap_ops ext4_iomap_read_ops = {
+	.iomap_next	= ext4_iomap_read_next,
+};
+
+int ext4_iomap_read_folio(struct file *file, struct folio *folio)
+{
+	iomap_bio_read_folio(folio, &ext4_iomap_read_ops);
+	return 0;
+}
+
+void ext4_iomap_readahead(struct readahead_control *rac)
+{
+	iomap_bio_readahead(rac, &ext4_iomap_read_ops);
+}
+
+/*
+ * A mapping cached by iomap across a folio copy, or by writeback across
+ * folios, is still good if the extent status tree has not changed since it
+ * was looked up.  Writeback does not take i_rwsem: it may have converted an
+ * unwritten extent under a write's mapping in the meantime.
+ */
+static bool ext4_iomap_valid(struct inode *inode, const struct iomap *iomap)
+{
+	return iomap->validity_cookie == READ_ONCE(EXT4_I(inode)->i_es_seq);
+}
+
+static const struct iomap_write_ops ext4_iomap_write_ops = {
+	.iomap_valid	= ext4_iomap_valid,
+};
+
+/*
+ * Map for a write without delayed allocation: blocks that exist (written,
+ * unwritten or delayed) are used as they are, and a hole gets an unwritten
+ * extent at once, so that its blocks read as zeros until writeback has put
+ * the data there.  Only the allocation needs a handle, and it is stopped
+ * again before iomap locks the folio.
+ */
+static int ext4_iomap_map_or_alloc(struct inode *inode,
+				   struct ext4_map_blocks *map)
+{
+	int ret;
+
+	ret = ext4_map_blocks(NULL, inode, map, 0);
+	if (ret < 0)
+		return ret;
+	if (map->m_flags & (EXT4_MAP_MAPPED | EXT4_MAP_UNWRITTEN |
+			    EXT4_MAP_DELAYED))
+		return 0;
+	ret = ext4_map_blocks(NULL, inode, map,
+			      EXT4_GET_BLOCKS_CREATE_UNWRIT_EXT |
+			      EXT4_GET_BLOCKS_START_HANDLE);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * ->iomap_begin of buffered writes.  Called with i_rwsem held for write, and
+ * no folio locked.
+ */
+static int ext4_iomap_write_begin(struct inode *inode, loff_t offset,
+				  loff_t length, unsigned int flags,
+				  struct iomap *iomap, bool delalloc)
+{
+	struct ext4_map_blocks map;
+	int ret, retries = 0;
+
+	ret = ext4_emergency_state(inode->i_sb);
+	if (unlikely(ret))
+		return ret;
+	/* ext4_enable_buffered_iomap() lets only these inodes in. */
+	if (WARN_ON_ONCE(ext4_has_inline_data(inode)))
+		return -ERANGE;
+	if (WARN_ON_ONCE(!ext4_test_inode_flag(inode, EXT4_INODE_EXTENTS) ||
+			 !(flags & IOMAP_WRITE)))
+		return -EINVAL;
+
+	do {
+		ret = ext4_iomap_map_range(inode, offset, length, &map);
+		if (ret)
+			return ret;
+		if (delalloc)
+			ret = ext4_da_map_blocks(inode, &map);
+		else
+			ret = ext4_iomap_map_or_alloc(inode, &map);
+	} while (ret == -ENOSPC &&
+		 ext4_should_retry_alloc(inode->i_sb, &retries));
+	if (ret < 0)
+		return ret;
+
+	ext4_iomap_from_map(inode, iomap, &map, offset, length, flags);
+	return 0;
+}
+
+static int ext4_iomap_delalloc_begin(struct inode *inode, loff_t offset,
+				     loff_t length, unsigned int flags,
+				     struct iomap *iomap, struct iomap *srcmap)
+{
+	return ext4_iomap_write_begin(inode, offset, length, flags, iomap,
+				      true);
+}
+
+static int ext4_iomap_alloc_begin(struct inode *inode, loff_t offset,
+				  loff_t length, unsigned int flags,
+				  struct iomap *iomap, struct iomap *srcmap)
+{
+	return ext4_iomap_write_begin(inode, offset, length, flags, iomap,
+				      false);
+}
+
+/*
+ * Drop delayed blocks that a write reserved and left clean.  Called with
+ * invalidate_lock held for write by iomap_write_delalloc_release(), which
+ * passes only ranges that hold no dirty data.
+ */
+static void ext4_iomap_punch_delalloc(struct inode *inode, loff_t offset,
+				      loff_t length, struct iomap *iomap)
+{
+	down_write(&EXT4_I(inode)->i_data_sem);
+	ext4_es_remove_extent(inode, offset >> inode->i_blkbits,
+			      EXT4_MAX_BLOCKS(length, offset, inode->i_blkbits));
+	up_write(&EXT4_I(inode)->i_data_sem);
+}
+
+/*
+ * ->iomap_end of delayed allocation writes.  A write that copied less than
+ * it mapped (the user buffer faulted, or a signal) leaves the delayed blocks
+ * past its last byte under clean folios: nothing would ever write them back
+ * and release their reservation.  Give back those that this write reserved
+ * (IOMAP_F_NEW, from EXT4_MAP_NEW); older delayed blocks hold other data.
+ *
+ * Lock order: i_rwsem (w) -> invalidate_lock (w) -> folio lock ->
+ * i_data_sem (w).
+ */
+static int ext4_iomap_delalloc_end(struct inode *inode, loff_t offset,
+				   loff_t length, ssize_t written,
+				   unsigned int flags, struct iomap *iomap)
+{
+	loff_t start, end;
+
+	if (iomap->type != IOMAP_DELALLOC || !(iomap->flags & IOMAP_F_NEW))
+		return 0;
+	/*
+	 * A write fault dirties the whole mapped part of its folio, and holds
+	 * invalidate_lock shared, which the release below takes for write.
+	 */
+	if (flags & IOMAP_FAULT)
+		return 0;
+
+	start = iomap_last_written_block(inode, offset, written);
+	end = round_up(offset + length, i_blocksize(inode));
+	if (start >= end)
+		return 0;
+
+	filemap_invalidate_lock(inode->i_mapping);
+	iomap_write_delalloc_release(inode, start, end, flags, iomap,
+				     ext4_iomap_punch_delalloc);
+	filemap_invalidate_unlock(inode->i_mapping);
+	return 0;
+}
+
+static DEFINE_IOMAP_ITER_NEXT_END(ext4_iomap_delalloc_next,
+				  ext4_iomap_delalloc_begin,
+				  ext4_iomap_delalloc_end);
+
+static const struct iomap_ops ext4_iomap_delalloc_ops = {
+	.iomap_next	= ext4_iomap_delalloc_next,
+};
+
+/* Blocks allocated at once are unwritten: a short write leaves nothing. */
+static DEFINE_IOMAP_ITER_NEXT(ext4_iomap_alloc_next, ext4_iomap_alloc_begin);
+
+static const struct iomap_ops ext4_iomap_alloc_ops = {
+	.iomap_next	= ext4_iomap_alloc_next,
+};
+
+/*
+ * ->iomap_begin of partial block zeroing: look up, never allocate.  iomap
+ * zeroes written and delayed blocks in the page cache, and skips holes and
+ * clean unwritten blocks, which read as zeros already.  An unwritten block
+ * with dirty page cache is written back first and looked up again, so that
+ * the data there is zeroed around, not dropped as if the block read as zeros.
+ */
+static int ext4_iomap_zero_begin(struct inode *inode, loff_t offset,
+				 loff_t length, unsigned int flags,
+				 struct iomap *iomap, struct iomap *srcmap)
+{
+	struct ext4_map_blocks map;
+	int ret;
+
+	ret = ext4_emergency_state(inode->i_sb);
+	if (unlikely(ret))
+		return ret;
+	if (WARN_ON_ONCE(!(flags & IOMAP_ZERO)))
+		return -EINVAL;
+
+	ret = ext4_iomap_map_range(inode, offset, length, &map);
+	if (ret)
+		return ret;
+	ret = ext4_map_blocks(NULL, inode, &map, 0);
+	if (ret < 0)
+		return ret;
+	ext4_iomap_from_map(inode, iomap, &map, offset, length, flags);
+	return 0;
+}
+
+/*
+ * Map for zeroing, and tell the caller (through the iter's private data,
+ * when it asks) whether a written block is being zeroed.  Zeroes in a
+ * delayed block, or in an unwritten one, can never let stale data be read:
+ * such a block is not on disk, or reads as zeros from there until writeback
+ * has put the page cache there.  Only for a written block must the zeroes
+ * reach the disk before the file size moves past them.
+ */
+static int ext4_iomap_zero_next(const struct iomap_iter *iter,
+				struct iomap *iomap, struct iomap *srcmap)
+{
+	bool *zero_written = iter->private;
+	int ret;
+
+	ret = iomap_iter_next(iter, iomap, srcmap, ext4_iomap_zero_begin, NULL);
+	if (ret > 0 && zero_written && iomap->type == IOMAP_MAPPED)
+		*zero_written = true;
+	return ret;
+}
+
+static const struct iomap_ops ext4_iomap_zero_ops = {
+	.iomap_next	= ext4_iomap_zero_next,
+};
+
+/*
+ * Zero [@from, @from + @length) of one block of an iomap inode, in the page
+ * cache.  *@did_zero is set when a folio was zeroed, *@zero_written when the
+ * block zeroed is written on disk.
+ *
+ * No handle may be running: iomap locks the folio, and may write back dirty
+ * unwritten blocks first, and writeback locks folios before it starts a
+ * handle.  i_rwsem or invalidate_lock keeps writes and faults from dirtying
+ * the block again meanwhile; orphan cleanup at mount and inode eviction are
+ * alone with the inode anyway.
+ */
+int ext4_iomap_zero_range(struct inode *inode, loff_t from, loff_t length,
+			  bool *did_zero, bool *zero_written)
+{
+	unsigned int blkbits = inode->i_blkbits;
+
+	if (WARN_ON_ONCE(ext4_handle_valid(journal_current_handle())))
+		return -EINVAL;
+	if (WARN_ON_ONCE(from >> blkbits != (from + length - 1) >> blkbits))
+		return -EINVAL;
+	if (!(EXT4_SB(inode->i_sb)->s_mount_state & EXT4_ORPHAN_FS) &&
+	    !(inode_state_read_once(inode) & (I_NEW | I_FREEING)))
+		WARN_ON_ONCE(!inode_is_locked(inode) &&
+			     !rwsem_is_locked(&inode->i_mapping->invalidate_lock));
+
+	return iomap_zero_range(inode, from, length, did_zero,
+				&ext4_iomap_zero_ops, &ext4_iomap_write_ops,
+				zero_written);
+}
+
+/*
+ * Delayed allocation unless the mount has it off, or free space is so low
+ * that reservations could fail where allocations still succeed.  To be
+ * called before any folio is locked: ext4_nonda_switch() may start
+ * writeback.
+ */
+static const struct iomap_ops *ext4_iomap_write_ops_for(struct inode *inode)
+{
+	if (test_opt(inode->i_sb, DELALLOC) && !ext4_nonda_switch(inode->i_sb))
+		return &ext4_iomap_delalloc_ops;
+	return &ext4_iomap_alloc_ops;
+}
+
+/* Buffered write of an iomap inode.  Called with i_rwsem held for write. */
+ssize_t ext4_iomap_buffered_write(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+
+	return iomap_file_buffered_write(iocb, from,
+					 ext4_iomap_write_ops_for(inode),
+					 &ext4_iomap_write_ops, NULL);
+}
+
+/*
+ * How many blocks to map for writeback at @offset: the dirty blocks there, or
+ * up to the end of the writeback range when that goes further, so that one
+ * allocation covers what this writeback pass is about to write instead of
+ * one folio at a time; ext4_map_blocks() trims the request to the delayed
+ * extent it finds.  Computed in 64 bits, since a range may end past 2^32
+ * blocks.
+ */
+static unsigned int ext4_iomap_writeback_len(struct inode *inode,
+					     loff_t offset,
+					     unsigned int dirty_len,
+					     loff_t range_end)
+{
+	unsigned int blkbits = inode->i_blkbits;
+	u64 first = offset >> blkbits;
+	u64 last = max_t(u64, (offset + dirty_len - 1) >> blkbits,
+			 (u64)range_end >> blkbits);
+
+	last = min_t(u64, last, EXT4_MAX_LOGICAL_BLOCK);
+	return min_t(u64, last - first + 1, MAX_WRITEPAGES_EXTENT_LEN);
+}
+
+/*
+ * Allocate the delayed blocks at @map as unwritten extents, against the
+ * reservation they hold.  That should not run out of space; when it does,
+ * blocks freed in the running transaction may be what is missing (they are
+ * reusable only once it commits), so force a commit and retry as long as
+ * the filesystem has free clusters, as the buffer_head path does.
+ */
+static int ext4_iomap_alloc_delayed(struct inode *inode,
+				    struct ext4_map_blocks *map)
+{
+	struct super_block *sb = inode->i_sb;
+	journal_t *journal = EXT4_SB(sb)->s_journal;
+	struct ext4_map_blocks req = *map;
+	int ret;
+
+	for (;;) {
+		trace_ext4_da_write_pages_extent(inode, map);
+		ret = ext4_map_blocks(NULL, inode, map,
+				      EXT4_GET_BLOCKS_CREATE_UNWRIT_EXT |
+				      EXT4_GET_BLOCKS_METADATA_NOFAIL |
+				      EXT4_GET_BLOCKS_IO_SUBMIT |
+				      EXT4_GET_BLOCKS_START_HANDLE |
+				      EXT4_EX_NOCACHE);
+		if (ret != -ENOSPC || !journal || ext4_emergency_state(sb) ||
+		    !ext4_count_free_clusters(sb))
+			break;
+		jbd2_journal_force_commit_nested(journal);
+		*map = req;
+	}
+	if (ret < 0 && !ext4_emergency_state(sb)) {
+		ext4_msg(sb, KERN_CRIT,
+			 "Delayed block allocation failed for inode %llu at logical offset %llu with max blocks %u with error %d",
+			 inode->i_ino, (unsigned long long)req.m_lblk,
+			 req.m_len, -ret);
+		ext4_msg(sb, KERN_CRIT,
+			 "This should not happen!! Data will be lost\n");
+		if (ret == -ENOSPC)
+			ext4_print_free_blocks(inode);
+	}
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Map the dirty range at @offset for writeback, into @wpc->iomap.  Called
+ * with the folio locked and under writeback, and no handle running: a handle
+ * is started, inside ext4_map_blocks(), only to allocate delayed blocks.
+ * The cached mapping is reused while it covers @offset and the extent status
+ * tree has not changed (a punch or a truncate in between changes it).
+ */
+static int ext4_iomap_map_writeback_range(struct iomap_writepage_ctx *wpc,
+					  loff_t offset, unsigned int dirty_len)
+{
+	struct inode *inode = wpc->inode;
+	struct ext4_map_blocks map;
+	int ret;
+
+	ret = ext4_emergency_state(inode->i_sb);
+	if (unlikely(ret))
+		return ret;
+
+	if (offset >= wpc->iomap.offset &&
+	    offset < wpc->iomap.offset + wpc->iomap.length &&
+	    ext4_iomap_valid(inode, &wpc->iomap))
+		return 0;
+
+	map.m_lblk = offset >> inode->i_blkbits;
+	map.m_len = ext4_iomap_writeback_len(inode, offset, dirty_len,
+					     wpc->wbc->range_end);
+	ret = ext4_map_blocks(NULL, inode, &map,
+			      EXT4_GET_BLOCKS_IO_SUBMIT | EXT4_EX_NOCACHE);
+	if (ret >= 0 && (map.m_flags & EXT4_MAP_DELAYED))
+		ret = ext4_iomap_alloc_delayed(inode, &map);
+	if (ret < 0)
+		return ret;
+
+	/*
+	 * Every dirty block of an iomap inode is delayed or allocated: a hole
+	 * here means the data cannot be written, and iomap skips it.
+	 */
+	WARN_ON_ONCE(!(map.m_flags & (EXT4_MAP_MAPPED | EXT4_MAP_UNWRITTEN)));
+	ext4_iomap_from_map(inode, &wpc->iomap, &map, offset, dirty_len, 0);
+	return 0;
+}
+
+/*
+ * The dirty data of the folio from @pos on will not be written (iomap clears
+ * its dirty bits after a failure): give back the delayed blocks under it, or
+ * their reservation would stay until the inode is evicted.
+ */
+static void ext4_iomap_discard_folio(struct folio *folio, loff_t pos)
+{
+	struct inode *inode = folio->mapping->host;
+
+	ext4_iomap_punch_delalloc(inode, pos,
+				  folio_pos(folio) + folio_size(folio) - pos,
+				  NULL);
+}
+
+static ssize_t ext4_iomap_writeback_range(struct iomap_writepage_ctx *wpc,
+					  struct folio *folio, u64 offset,
+					  unsigned int len, u64 end_pos)
+{
+	ssize_t ret;
+
+	ret = ext4_iomap_map_writeback_range(wpc, offset, len);
+	if (!ret)
+		ret = iomap_add_to_ioend(wpc, folio, offset, end_pos, len);
+	if (ret < 0)
+		ext4_iomap_discard_folio(folio, offset);
+	return ret;
+}
+
+/*
+ * Whether the completion of @ioend needs a transaction, which bio completion
+ * context cannot start: unwritten extents to convert, or i_disksize to move
+ * up.  With data_err=abort every write may have to abort the journal.
+ */
+static bool ext4_iomap_ioend_needs_work(struct iomap_ioend *ioend)
+{
+	struct inode *inode = ioend->io_inode;
+
+	if (ioend->io_flags & IOMAP_IOEND_UNWRITTEN)
+		return true;
+	if (ioend->io_offset + ioend->io_size >
+	    READ_ONCE(EXT4_I(inode)->i_disksize))
+		return true;
+	return test_opt(inode->i_sb, DATA_ERR_ABORT);
+}
+
+/*
+ * Queue the completed write to the inode's completion work.  The inode's
+ * i_rsv_conversion_list and _work serve both paths: the buffer_head path
+ * queues its io_ends there, and an inode is on one path only.
+ */
+static void ext4_iomap_end_bio(struct bio *bio)
+{
+	struct iomap_ioend *ioend = iomap_ioend_from_bio(bio);
+	struct inode *inode = ioend->io_inode;
+	struct ext4_inode_info *ei = EXT4_I(inode);
+	unsigned long flags;
+
+	spin_lock_irqsave(&ei->i_completed_io_lock, flags);
+	if (list_empty(&ei->i_rsv_conversion_list))
+		queue_work(EXT4_SB(inode->i_sb)->rsv_conversion_wq,
+			   &ei->i_rsv_conversion_work);
+	list_add_tail(&ioend->io_list, &ei->i_rsv_conversion_list);
+	spin_unlock_irqrestore(&ei->i_completed_io_lock, flags);
+}
+
+/*
+ * A write whose completion needs a transaction is completed wholly by the
+ * inode's completion work, never partly in bio context: filesystems do not
+ * get to call iomap_finish_ioend() from there.  Other writes keep iomap's
+ * own completion.  The block layer need not move such a completion to a task
+ * first (BIO_COMPLETE_IN_TASK, for dropbehind folios): the work is a task.
+ * A failed submission keeps iomap's completion too: nothing was written, so
+ * there is nothing to convert and no size to move.
+ */
+static int ext4_iomap_writeback_submit(struct iomap_writepage_ctx *wpc,
+				       int error)
+{
+	struct iomap_ioend *ioend = wpc->wb_ctx;
+
+	if (!error && ext4_iomap_ioend_needs_work(ioend)) {
+		ioend->io_bio.bi_end_io = ext4_iomap_end_bio;
+		bio_clear_flag(&ioend->io_bio, BIO_COMPLETE_IN_TASK);
+	}
+	return iomap_ioend_writeback_submit(wpc, error);
+}
+
+static const struct iomap_writeback_ops ext4_iomap_writeback_ops = {
+	.writeback_range	= ext4_iomap_writeback_range,
+	.writeback_submit	= ext4_iomap_writeback_submit,
+};
+
+int ext4_iomap_writepages(struct address_space *mapping,
+			  struct writeback_control *wbc)
+{
+	struct inode *inode = mapping->host;
+	struct super_block *sb = inode->i_sb;
+	long nr_to_write = wbc->nr_to_write;
+	struct iomap_writepage_ctx wpc = {
+		.inode	= inode,
+		.wbc	= wbc,
+		.ops	= &ext4_iomap_writeback_ops,
+	};
+	int alloc_ctx, ret;
+
+	if (WARN_ON_ONCE(!ext4_inode_buffered_iomap(inode)))
+		return -EINVAL;
+	ret = ext4_emergency_state(sb);
+	if (unlikely(ret))
+		return ret;
+
+	/* Excludes a change of the inode's journalling mode or format. */
+	alloc_ctx = ext4_writepages_down_read(sb);
+	trace_ext4_writepages(inode, wbc);
+	ret = iomap_writepages(&wpc);
+	trace_ext4_writepages_result(inode, wbc, ret,
+				     nr_to_write - wbc->nr_to_write);
+	ext4_writepages_up_read(sb, alloc_ctx);
+	return ret;
+}
+
+/*
+ * Move i_disksize up to @end, but not past i_size, which a truncate may have
+ * lowered since the write was submitted: i_size is read under i_data_sem,
+ * which ext4_set_inode_size() holds to change both sizes.
+ */
+static int ext4_iomap_update_disksize(struct inode *inode, loff_t end)
+{
+	struct ext4_inode_info *ei = EXT4_I(inode);
+	handle_t *handle;
+	bool grown = false;
+	int err, err2;
+
+	if (end <= READ_ONCE(ei->i_disksize))
+		return 0;
+
+	handle = ext4_journal_start(inode, EXT4_HT_INODE, 1);
+	if (IS_ERR(handle))
+		return PTR_ERR(handle);
+	down_write(&ei->i_data_sem);
+	end = min(end, i_size_read(inode));
+	if (end > ei->i_disksize) {
+		ei->i_disksize = end;
+		grown = true;
+	}
+	up_write(&ei->i_data_sem);
+	err = grown ? ext4_mark_inode_dirty(handle, inode) : 0;
+	err2 = ext4_journal_stop(handle);
+	return err ?: err2;
+}
+
+/*
+ * Finish a completed write in process context: once its data is on disk,
+ * its unwritten extents become written and i_disksize covers it.  After an
+ * I/O error neither happens (the blocks keep reading as before), and with
+ * data_err=abort the journal is aborted.
+ */
+static void ext4_iomap_finish_ioend(struct iomap_ioend *ioend)
+{
+	struct inode *inode = ioend->io_inode;
+	struct super_block *sb = inode->i_sb;
+	loff_t pos = ioend->io_offset;
+	int err;
+
+	err = blk_status_to_errno(ioend->io_bio.bi_status);
+	if (unlikely(err)) {
+		if (test_opt(sb, DATA_ERR_ABORT) && !ext4_emergency_state(sb))
+			jbd2_journal_abort(EXT4_SB(sb)->s_journal, err);
+		goto out;
+	}
+	err = ext4_emergency_state(sb);
+	if (unlikely(err))
+		goto out;
+
+	if (ioend->io_flags & IOMAP_IOEND_UNWRITTEN)
+		err = ext4_convert_unwritten_extents(NULL, inode, pos,
+						     ioend->io_size, NULL);
+	if (!err)
+		err = ext4_iomap_update_disksize(inode, pos + ioend->io_size);
+	if (err && !ext4_emergency_state(sb))
+		ext4_msg(sb, KERN_EMERG,
+			 "failed to convert unwritten extents or update the size of inode %llu after writing %zu bytes at %lld (error %d): data may be lost",
+			 inode->i_ino, ioend->io_size, pos, err);
+out:
+	iomap_finish_ioends(ioend, err);
+}
+
+/*
+ * The completion work of an iomap inode: finish its completed writes, in
+ * file order, merging neighbours that need the same work so that they
+ * convert and update the size once.
+ */
+void ext4_iomap_end_io(struct ext4_inode_info *ei)
+{
+	struct iomap_ioend *ioend;
+	struct list_head ioends;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ei->i_completed_io_lock, flags);
+	list_replace_init(&ei->i_rsv_conversion_list, &ioends);
+	spin_unlock_irqrestore(&ei->i_completed_io_lock, flags);
+
+	iomap_sort_ioends(&ioends);
+	while ((ioend = list_first_entry_or_null(&ioends, struct iomap_ioend,
+						 io_list))) {
+		list_del_init(&ioend->io_list);
+		iomap_ioend_try_merge(ioend, &ioends);
+		ext4_iomap_finish_ioend(ioend);
+		cond_resched();
+	}
+}
+
+/*
+ * Write fault on an iomap inode.  Called with invalidate_lock held shared.
+ * iomap_page_mkwrite() locks the folio and then maps it with IOMAP_WRITE |
+ * IOMAP_FAULT, so an allocation starts its handle under the folio lock, as
+ * in writeback.  The delayed allocation ->iomap_end never punches for a
+ * fault: a fault that reserved blocks always dirties the folio over them.
+ */
+vm_fault_t ext4_iomap_page_mkwrite(struct vm_fault *vmf)
+{
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+
+	return iomap_page_mkwrite(vmf, ext4_iomap_write_ops_for(inode), NULL);
+}
