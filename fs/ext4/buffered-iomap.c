@@ -72,6 +72,7 @@ static int ext4_iomap_read_begin(struct inode *inode, loff_t offset,
 	ret = ext4_map_blocks(NULL, inode, &map, 0);
 	if (ret < 0)
 		return ret;
+	trace_ext4_iomap_read_begin(inode, offset, length, &map);
 	ext4_iomap_from_map(inode, iomap, &map, offset, length, flags);
 	return 0;
 }
@@ -166,6 +167,7 @@ static int ext4_iomap_write_begin(struct inode *inode, loff_t offset,
 	if (ret < 0)
 		return ret;
 
+	trace_ext4_iomap_write_begin(inode, offset, length, &map);
 	ext4_iomap_from_map(inode, iomap, &map, offset, length, flags);
 	return 0;
 }
@@ -278,6 +280,7 @@ static int ext4_iomap_zero_begin(struct inode *inode, loff_t offset,
 	ret = ext4_map_blocks(NULL, inode, &map, 0);
 	if (ret < 0)
 		return ret;
+	trace_ext4_iomap_zero_begin(inode, offset, length, &map);
 	ext4_iomap_from_map(inode, iomap, &map, offset, length, flags);
 	return 0;
 }
@@ -334,6 +337,241 @@ int ext4_iomap_zero_range(struct inode *inode, loff_t from, loff_t length,
 	return iomap_zero_range(inode, from, length, did_zero,
 				&ext4_iomap_zero_ops, &ext4_iomap_write_ops,
 				zero_written);
+}
+
+/*
+ * Ordered zeroing.
+ *
+ * When a file grows past an old EOF that is not block aligned, the rest of
+ * the old EOF block is zeroed in the page cache.  If that block is written
+ * on disk, what is on disk past the old EOF (left by a shrinking truncate,
+ * say) must not become file data: the zeroes have to be on disk before
+ * i_disksize covers them.  The buffer_head path gets that from data=ordered.
+ * Here the block is tracked (i_ordered_lblk and i_ordered_len), its write is
+ * started at once, and while it is in flight i_disksize does not grow
+ * (ext4_disksize_held()); the completion of the block's write clears the
+ * tracker and sets i_disksize to i_size, which covers every growth held
+ * back meanwhile.  Blocks allocated on this path are unwritten until their
+ * own data is on disk, so a larger i_disksize can expose zeros after a
+ * crash, never stale blocks.
+ *
+ * The ioend that carries the tracked block is tagged with it in io_private,
+ * which also keeps iomap from merging it with untagged ioends at completion.
+ */
+#define EXT4_IOMAP_ORDERED_TAG(lblk)	((void *)((uintptr_t)(lblk) + 1))
+
+/* The tracked block, if there is one.  Pairs with the setter's release. */
+static bool ext4_iomap_ordered(struct inode *inode, ext4_lblk_t *lblk)
+{
+	struct ext4_inode_info *ei = EXT4_I(inode);
+
+	if (!smp_load_acquire(&ei->i_ordered_len))
+		return false;
+	*lblk = READ_ONCE(ei->i_ordered_lblk);
+	return true;
+}
+
+/*
+ * Stop tracking @lblk.  Called when its write has completed (bio context),
+ * failed, or cannot happen any more.  A later tracking of another block
+ * starts only after this one is cleared, so an old ioend of @lblk must not
+ * clear a newer tracker: compare the block.
+ */
+static void ext4_iomap_ordered_clear(struct inode *inode, ext4_lblk_t lblk)
+{
+	struct ext4_inode_info *ei = EXT4_I(inode);
+	ext4_lblk_t tracked;
+
+	if (ext4_iomap_ordered(inode, &tracked) && tracked == lblk)
+		smp_store_release(&ei->i_ordered_len, 0);
+}
+
+/* The write of the tagged block @lblk completed with @err: end the hold. */
+static void ext4_iomap_ordered_complete(struct inode *inode, ext4_lblk_t lblk,
+					int err)
+{
+	trace_ext4_iomap_ordered_complete(inode, lblk, err);
+	ext4_iomap_ordered_clear(inode, lblk);
+}
+
+/*
+ * Move i_disksize up to @end, but not past i_size, which a truncate may have
+ * lowered since the write was submitted: i_size is read under i_data_sem,
+ * which ext4_set_inode_size() holds to change both sizes.  @ordered is the
+ * completion of the tracked block, which ends the hold and sets i_disksize
+ * to i_size; other completions leave i_disksize to it while the hold lasts.
+ */
+static int ext4_iomap_update_disksize(struct inode *inode, loff_t end,
+				      bool ordered)
+{
+	struct ext4_inode_info *ei = EXT4_I(inode);
+	loff_t old_disksize;
+	handle_t *handle;
+	bool held, grown = false;
+	int err, err2;
+
+	if (ordered)
+		end = LLONG_MAX;
+	if (end <= READ_ONCE(ei->i_disksize))
+		return 0;
+
+	handle = ext4_journal_start(inode, EXT4_HT_INODE, 1);
+	if (IS_ERR(handle))
+		return PTR_ERR(handle);
+	down_write(&ei->i_data_sem);
+	old_disksize = ei->i_disksize;
+	held = !ordered && ext4_disksize_held(inode);
+	end = min(end, i_size_read(inode));
+	if (end > ei->i_disksize && !held) {
+		ei->i_disksize = end;
+		grown = true;
+	}
+	trace_ext4_iomap_disksize_update(inode, end, old_disksize, ordered,
+					 held);
+	up_write(&ei->i_data_sem);
+	err = grown ? ext4_mark_inode_dirty(handle, inode) : 0;
+	err2 = ext4_journal_stop(handle);
+	return err ?: err2;
+}
+
+/*
+ * The tracked block @lblk will not be written (its dirty data was dropped,
+ * or mapping it for writeback failed): end the hold as its completion would,
+ * so that the size changes held back are not lost.  Like data=ordered with
+ * data_err=ignore, a failed write of the zeroes does not stop the size.
+ */
+static void ext4_iomap_ordered_abandon(struct inode *inode, ext4_lblk_t lblk)
+{
+	ext4_lblk_t tracked;
+	int err;
+
+	if (!ext4_iomap_ordered(inode, &tracked) || tracked != lblk)
+		return;
+	trace_ext4_iomap_ordered_abandon(inode, lblk, 0);
+	ext4_iomap_ordered_clear(inode, lblk);
+	err = ext4_iomap_update_disksize(inode, LLONG_MAX, true);
+	if (err && !ext4_emergency_state(inode->i_sb))
+		ext4_msg(inode->i_sb, KERN_ERR,
+			 "inode %llu: cannot update the size after the zeroed block %u was dropped (error %d)",
+			 inode->i_ino, lblk, err);
+}
+
+/*
+ * Get the tracked block, if any, to disk and its completion done: write it
+ * back if it is still dirty, and wait for its writeback, which ends only
+ * after the completion work has ended the hold.  If it is still tracked
+ * after that, its dirty data went away unwritten.  Called where the caller
+ * can write back (no handle, no folio lock).
+ */
+int ext4_iomap_flush_ordered(struct inode *inode)
+{
+	ext4_lblk_t lblk;
+	loff_t start;
+	int err;
+
+	if (!ext4_iomap_ordered(inode, &lblk))
+		return 0;
+	start = EXT4_LBLK_TO_B(inode, lblk);
+	err = filemap_write_and_wait_range(inode->i_mapping, start,
+					   start + i_blocksize(inode) - 1);
+	trace_ext4_iomap_ordered_flush(inode, lblk, err);
+	ext4_iomap_ordered_abandon(inode, lblk);
+	return err;
+}
+
+/*
+ * Flush the tracked block if it lies in [@start, @end): done before an
+ * operation removes, moves or rewrites blocks there, so that the block is
+ * not changed under its ordered write, and before one that sets i_disksize
+ * directly.
+ */
+int ext4_iomap_flush_ordered_range(struct inode *inode, loff_t start,
+				   loff_t end)
+{
+	ext4_lblk_t lblk;
+	loff_t bstart;
+
+	if (!ext4_iomap_ordered(inode, &lblk))
+		return 0;
+	bstart = EXT4_LBLK_TO_B(inode, lblk);
+	if (bstart + i_blocksize(inode) <= start || bstart >= end)
+		return 0;
+	return ext4_iomap_flush_ordered(inode);
+}
+
+/* An inode leaving memory without writeback: nothing more reaches disk. */
+void ext4_iomap_forget_ordered(struct inode *inode)
+{
+	ext4_lblk_t lblk;
+
+	if (ext4_iomap_ordered(inode, &lblk))
+		ext4_iomap_ordered_clear(inode, lblk);
+}
+
+/*
+ * Called by ext4_block_zero_eof() (under i_rwsem, no handle running) after
+ * zeroing the old EOF block from @from on, when that block is written on
+ * disk.  Track the block and start writing it at once: the size changes
+ * held back meanwhile then wait for one write, not for periodic writeback.
+ *
+ * Nothing is tracked when the block starts at or past i_disksize: none of
+ * it is file data on disk yet, and i_disksize can only reach it through the
+ * completion of a write of the block itself, which carries the zeroes.
+ */
+int ext4_iomap_order_zeroed_block(struct inode *inode, loff_t from)
+{
+	struct ext4_inode_info *ei = EXT4_I(inode);
+	ext4_lblk_t lblk = from >> inode->i_blkbits;
+	loff_t start = EXT4_LBLK_TO_B(inode, lblk);
+	struct folio *folio;
+	bool tracked = false;
+	int err;
+
+	if (start >= READ_ONCE(ei->i_disksize))
+		return 0;
+	/* One block is tracked at a time: finish with an older one first. */
+	err = ext4_iomap_flush_ordered(inode);
+	if (err)
+		return err;
+
+	folio = filemap_lock_folio(inode->i_mapping, from >> PAGE_SHIFT);
+	if (IS_ERR(folio))
+		return PTR_ERR(folio) == -ENOENT ? 0 : PTR_ERR(folio);
+	/*
+	 * Tracking starts with the folio locked, dirty and not under
+	 * writeback, so the next write of the block is tagged when it is
+	 * submitted.  A folio that is clean by now was written back, zeroes
+	 * included, after the zeroing.
+	 */
+	folio_wait_writeback(folio);
+	if (folio_test_dirty(folio)) {
+		WRITE_ONCE(ei->i_ordered_lblk, lblk);
+		smp_store_release(&ei->i_ordered_len, 1);
+		tracked = true;
+	}
+	folio_unlock(folio);
+	folio_put(folio);
+	if (!tracked)
+		return 0;
+
+	err = filemap_fdatawrite_range(inode->i_mapping, start,
+				       start + i_blocksize(inode) - 1);
+	trace_ext4_iomap_ordered_track(inode, lblk, err);
+	if (err)
+		ext4_iomap_ordered_abandon(inode, lblk);
+	return err;
+}
+
+/* Whether @ioend writes the tracked block, and which block that is. */
+static bool ext4_iomap_ioend_ordered(struct iomap_ioend *ioend,
+				     ext4_lblk_t *lblk)
+{
+	struct inode *inode = ioend->io_inode;
+
+	return ext4_iomap_ordered(inode, lblk) &&
+	       (ioend->io_offset >> inode->i_blkbits) <= *lblk &&
+	       *lblk < EXT4_B_TO_LBLK(inode,
+				      ioend->io_offset + ioend->io_size);
 }
 
 /*
@@ -461,6 +699,7 @@ static int ext4_iomap_map_writeback_range(struct iomap_writepage_ctx *wpc,
 	 * here means the data cannot be written, and iomap skips it.
 	 */
 	WARN_ON_ONCE(!(map.m_flags & (EXT4_MAP_MAPPED | EXT4_MAP_UNWRITTEN)));
+	trace_ext4_iomap_map_writeback_range(inode, offset, dirty_len, &map);
 	ext4_iomap_from_map(inode, &wpc->iomap, &map, offset, dirty_len, 0);
 	return 0;
 }
@@ -473,10 +712,15 @@ static int ext4_iomap_map_writeback_range(struct iomap_writepage_ctx *wpc,
 static void ext4_iomap_discard_folio(struct folio *folio, loff_t pos)
 {
 	struct inode *inode = folio->mapping->host;
+	loff_t end = folio_pos(folio) + folio_size(folio);
+	ext4_lblk_t lblk;
 
-	ext4_iomap_punch_delalloc(inode, pos,
-				  folio_pos(folio) + folio_size(folio) - pos,
-				  NULL);
+	ext4_iomap_punch_delalloc(inode, pos, end - pos, NULL);
+	/* The tracked block among them will not be written either. */
+	if (ext4_iomap_ordered(inode, &lblk) &&
+	    EXT4_LBLK_TO_B(inode, lblk) >= round_down(pos, i_blocksize(inode)) &&
+	    EXT4_LBLK_TO_B(inode, lblk) < end)
+		ext4_iomap_ordered_abandon(inode, lblk);
 }
 
 static ssize_t ext4_iomap_writeback_range(struct iomap_writepage_ctx *wpc,
@@ -522,6 +766,15 @@ static void ext4_iomap_end_bio(struct bio *bio)
 	struct ext4_inode_info *ei = EXT4_I(inode);
 	unsigned long flags;
 
+	/*
+	 * The tracked block is on disk (or failed): the hold ends here, not
+	 * in the work, so that nothing waiting for the work waits for this.
+	 */
+	if (ioend->io_private)
+		ext4_iomap_ordered_complete(inode,
+				(uintptr_t)ioend->io_private - 1,
+				blk_status_to_errno(bio->bi_status));
+
 	spin_lock_irqsave(&ei->i_completed_io_lock, flags);
 	if (list_empty(&ei->i_rsv_conversion_list))
 		queue_work(EXT4_SB(inode->i_sb)->rsv_conversion_wq,
@@ -543,8 +796,19 @@ static int ext4_iomap_writeback_submit(struct iomap_writepage_ctx *wpc,
 				       int error)
 {
 	struct iomap_ioend *ioend = wpc->wb_ctx;
+	ext4_lblk_t lblk;
 
-	if (!error && ext4_iomap_ioend_needs_work(ioend)) {
+	/*
+	 * The write of the tracked block is tagged, and completed by the
+	 * work even when it failed to submit: its completion ends the hold
+	 * on i_disksize in any case.
+	 */
+	if (ext4_iomap_ioend_ordered(ioend, &lblk)) {
+		ioend->io_private = EXT4_IOMAP_ORDERED_TAG(lblk);
+		trace_ext4_iomap_ordered_submit(ioend->io_inode, lblk, error);
+	}
+	if (ioend->io_private ||
+	    (!error && ext4_iomap_ioend_needs_work(ioend))) {
 		ioend->io_bio.bi_end_io = ext4_iomap_end_bio;
 		bio_clear_flag(&ioend->io_bio, BIO_COMPLETE_IN_TASK);
 	}
@@ -586,36 +850,6 @@ int ext4_iomap_writepages(struct address_space *mapping,
 }
 
 /*
- * Move i_disksize up to @end, but not past i_size, which a truncate may have
- * lowered since the write was submitted: i_size is read under i_data_sem,
- * which ext4_set_inode_size() holds to change both sizes.
- */
-static int ext4_iomap_update_disksize(struct inode *inode, loff_t end)
-{
-	struct ext4_inode_info *ei = EXT4_I(inode);
-	handle_t *handle;
-	bool grown = false;
-	int err, err2;
-
-	if (end <= READ_ONCE(ei->i_disksize))
-		return 0;
-
-	handle = ext4_journal_start(inode, EXT4_HT_INODE, 1);
-	if (IS_ERR(handle))
-		return PTR_ERR(handle);
-	down_write(&ei->i_data_sem);
-	end = min(end, i_size_read(inode));
-	if (end > ei->i_disksize) {
-		ei->i_disksize = end;
-		grown = true;
-	}
-	up_write(&ei->i_data_sem);
-	err = grown ? ext4_mark_inode_dirty(handle, inode) : 0;
-	err2 = ext4_journal_stop(handle);
-	return err ?: err2;
-}
-
-/*
  * Finish a completed write in process context: once its data is on disk,
  * its unwritten extents become written and i_disksize covers it.  After an
  * I/O error neither happens (the blocks keep reading as before), and with
@@ -625,6 +859,7 @@ static void ext4_iomap_finish_ioend(struct iomap_ioend *ioend)
 {
 	struct inode *inode = ioend->io_inode;
 	struct super_block *sb = inode->i_sb;
+	bool ordered = ioend->io_private;
 	loff_t pos = ioend->io_offset;
 	int err;
 
@@ -632,6 +867,9 @@ static void ext4_iomap_finish_ioend(struct iomap_ioend *ioend)
 	if (unlikely(err)) {
 		if (test_opt(sb, DATA_ERR_ABORT) && !ext4_emergency_state(sb))
 			jbd2_journal_abort(EXT4_SB(sb)->s_journal, err);
+		/* The size changes held back by the tracked block go on. */
+		if (ordered && !ext4_emergency_state(sb))
+			ext4_iomap_update_disksize(inode, LLONG_MAX, true);
 		goto out;
 	}
 	err = ext4_emergency_state(sb);
@@ -642,7 +880,8 @@ static void ext4_iomap_finish_ioend(struct iomap_ioend *ioend)
 		err = ext4_convert_unwritten_extents(NULL, inode, pos,
 						     ioend->io_size, NULL);
 	if (!err)
-		err = ext4_iomap_update_disksize(inode, pos + ioend->io_size);
+		err = ext4_iomap_update_disksize(inode, pos + ioend->io_size,
+						 ordered);
 	if (err && !ext4_emergency_state(sb))
 		ext4_msg(sb, KERN_EMERG,
 			 "failed to convert unwritten extents or update the size of inode %llu after writing %zu bytes at %lld (error %d): data may be lost",
