@@ -10,6 +10,7 @@
  * of super.c): a folio lock is taken before a journal handle is started,
  * never while one is running.
  */
+#include <kunit/static_stub.h>
 #include <linux/bio.h>
 #include <linux/fs.h>
 #include <linux/iomap.h>
@@ -675,6 +676,8 @@ static int ext4_iomap_map_writeback_range(struct iomap_writepage_ctx *wpc,
 	struct ext4_map_blocks map;
 	int ret;
 
+	KUNIT_STATIC_STUB_REDIRECT(ext4_iomap_map_writeback_range, wpc, offset,
+				   dirty_len);
 	ret = ext4_emergency_state(inode->i_sb);
 	if (unlikely(ret))
 		return ret;
@@ -695,10 +698,12 @@ static int ext4_iomap_map_writeback_range(struct iomap_writepage_ctx *wpc,
 		return ret;
 
 	/*
-	 * Every dirty block of an iomap inode is delayed or allocated: a hole
-	 * here means the data cannot be written, and iomap skips it.
+	 * A dirty block can be a hole: a write fault dirties the whole EOF
+	 * folio (iomap_dirty_folio()) but maps it only up to EOF, and when
+	 * the file grows past those blocks, pagecache_isize_extended() zeroes
+	 * them and they are inside EOF, dirty, over a hole.  They read as
+	 * zeros either way: iomap skips a hole.
 	 */
-	WARN_ON_ONCE(!(map.m_flags & (EXT4_MAP_MAPPED | EXT4_MAP_UNWRITTEN)));
 	trace_ext4_iomap_map_writeback_range(inode, offset, dirty_len, &map);
 	ext4_iomap_from_map(inode, &wpc->iomap, &map, offset, dirty_len, 0);
 	return 0;
@@ -759,7 +764,7 @@ static bool ext4_iomap_ioend_needs_work(struct iomap_ioend *ioend)
  * i_rsv_conversion_list and _work serve both paths: the buffer_head path
  * queues its io_ends there, and an inode is on one path only.
  */
-static void ext4_iomap_end_bio(struct bio *bio)
+static void ext4_iomap_write_done(struct bio *bio)
 {
 	struct iomap_ioend *ioend = iomap_ioend_from_bio(bio);
 	struct inode *inode = ioend->io_inode;
@@ -781,6 +786,12 @@ static void ext4_iomap_end_bio(struct bio *bio)
 			   &ei->i_rsv_conversion_work);
 	list_add_tail(&ioend->io_list, &ei->i_rsv_conversion_list);
 	spin_unlock_irqrestore(&ei->i_completed_io_lock, flags);
+}
+
+static void ext4_iomap_end_bio(struct bio *bio)
+{
+	KUNIT_STATIC_STUB_REDIRECT(ext4_iomap_end_bio, bio);
+	ext4_iomap_write_done(bio);
 }
 
 /*
@@ -928,3 +939,29 @@ vm_fault_t ext4_iomap_page_mkwrite(struct vm_fault *vmf)
 
 	return iomap_page_mkwrite(vmf, ext4_iomap_write_ops_for(inode), NULL);
 }
+
+#if IS_ENABLED(CONFIG_EXT4_KUNIT_TESTS)
+/*
+ * For the KUnit tests: the functions that they replace with static stubs
+ * (to hold a write's completion, or to fail a mapping), and call.  The
+ * pointers are the functions' own addresses, which the stubs are keyed on.
+ */
+void (*const ext4_iomap_end_bio_test)(struct bio *bio) = ext4_iomap_end_bio;
+EXPORT_SYMBOL_FOR_EXT4_TEST(ext4_iomap_end_bio_test);
+void (*const ext4_iomap_write_done_test)(struct bio *bio) =
+	ext4_iomap_write_done;
+EXPORT_SYMBOL_FOR_EXT4_TEST(ext4_iomap_write_done_test);
+int (*const ext4_iomap_map_writeback_range_test)(struct iomap_writepage_ctx *wpc,
+						  loff_t offset,
+						  unsigned int dirty_len) =
+	ext4_iomap_map_writeback_range;
+EXPORT_SYMBOL_FOR_EXT4_TEST(ext4_iomap_map_writeback_range_test);
+
+unsigned int ext4_iomap_writeback_len_test(struct inode *inode, loff_t offset,
+					   unsigned int dirty_len,
+					   loff_t range_end)
+{
+	return ext4_iomap_writeback_len(inode, offset, dirty_len, range_end);
+}
+EXPORT_SYMBOL_FOR_EXT4_TEST(ext4_iomap_writeback_len_test);
+#endif

@@ -17,8 +17,10 @@
 #include <linux/blkdev.h>
 #include <linux/falloc.h>
 #include <linux/file.h>
+#include <linux/bio.h>
 #include <linux/fs_context.h>
 #include <linux/fs_struct.h>
+#include <linux/kthread.h>
 #include <linux/major.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
@@ -42,6 +44,8 @@ struct ext4_kunit_file {
 };
 
 static atomic_t ext4_kunit_dump_slots = ATOMIC_INIT(0);
+/* ram0 holds one filesystem at a time: a second one would overwrite it. */
+static atomic_t ext4_kunit_mounted = ATOMIC_INIT(0);
 
 /* Each geometry on the buffer_head path, then on the iomap path. */
 #define BOTH_PATHS(idx, geo_name) {					\
@@ -240,6 +244,8 @@ static void close_files(struct ext4_kunit_fs *fs)
 
 static void unmount_fs(struct ext4_kunit_fs *fs)
 {
+	struct file *claim;
+
 	close_files(fs);
 	if (!fs->mnt)
 		return;
@@ -255,6 +261,18 @@ static void unmount_fs(struct ext4_kunit_fs *fs)
 	fs->mnt = NULL;
 	/* kill_block_super() gives the block device back with fput(). */
 	flush_delayed_fput();
+	/*
+	 * A reference the test still holds (an open file, a shared mapping)
+	 * keeps the superblock alive: the next mount would get it back, page
+	 * cache and all, instead of reading the device.  Claiming ram0 tells.
+	 */
+	claim = bdev_file_open_by_dev(RAMDISK_DEV, BLK_OPEN_READ, fs, NULL);
+	if (IS_ERR(claim))
+		KUNIT_FAIL(fs->test,
+			   "ram0 is still in use after unmount (%pe): is a file or mapping of it still open?",
+			   claim);
+	else
+		__fput_sync(claim);
 }
 
 /*
@@ -320,6 +338,11 @@ static void ext4_kunit_fs_release(void *data)
 	dump_fs(fs);
 }
 
+static void ext4_kunit_ram0_put(void *unused)
+{
+	atomic_dec(&ext4_kunit_mounted);
+}
+
 struct ext4_kunit_fs *ext4_kunit_mount(struct kunit *test,
 				       const struct ext4_kunit_config *cfg,
 				       const char *opts)
@@ -336,6 +359,13 @@ struct ext4_kunit_fs *ext4_kunit_mount(struct kunit *test,
 	fs->check_path = true;
 	INIT_LIST_HEAD(&fs->files);
 
+	if (atomic_inc_return(&ext4_kunit_mounted) != 1) {
+		atomic_dec(&ext4_kunit_mounted);
+		KUNIT_FAIL_AND_ABORT(test,
+				     "one ext4_kunit_mount() per test: ram0 is in use");
+	}
+	err = kunit_add_action_or_reset(test, ext4_kunit_ram0_put, NULL);
+	KUNIT_ASSERT_EQ(test, err, 0);
 	fill_ramdisk(test, fs->geo);
 	err = kunit_add_action_or_reset(test, ext4_kunit_fs_release, fs);
 	KUNIT_ASSERT_EQ(test, err, 0);
@@ -542,4 +572,144 @@ char *ext4_kunit_status_map(struct ext4_kunit_fs *fs, struct file *file,
 			map[i] = 'H';
 	}
 	return map;
+}
+
+void ext4_kunit_raw_io(struct ext4_kunit_fs *fs, blk_opf_t op, loff_t pos,
+		       void *buf, size_t len)
+{
+	struct kunit *test = fs->test;
+	struct file *bdev_file;
+	u8 *p = buf;
+	int err = 0;
+
+	KUNIT_ASSERT_TRUE(test, IS_ALIGNED(pos | len, SECTOR_SIZE));
+	bdev_file = bdev_file_open_by_dev(RAMDISK_DEV,
+					  BLK_OPEN_READ | BLK_OPEN_WRITE,
+					  NULL, NULL);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(bdev_file), "cannot open ram0 (%pe)",
+			       bdev_file);
+	while (len && !err) {
+		size_t chunk = min_t(size_t, len, PAGE_SIZE - offset_in_page(p));
+		struct page *page = is_vmalloc_addr(p) ? vmalloc_to_page(p) :
+							 virt_to_page(p);
+		struct bio *bio;
+
+		bio = bio_alloc(file_bdev(bdev_file), 1, op, GFP_KERNEL);
+		bio->bi_iter.bi_sector = pos >> SECTOR_SHIFT;
+		__bio_add_page(bio, page, chunk, offset_in_page(p));
+		err = submit_bio_wait(bio);
+		bio_put(bio);
+		pos += chunk;
+		p += chunk;
+		len -= chunk;
+	}
+	__fput_sync(bdev_file);
+	KUNIT_ASSERT_EQ_MSG(test, err, 0, "raw %s of ram0 at %lld failed",
+			    op == REQ_OP_READ ? "read" : "write", pos);
+}
+
+void *ext4_kunit_image_buffer(struct kunit *test)
+{
+	void *image = vmalloc(EXT4_KUNIT_IMAGE_BYTES);
+
+	KUNIT_ASSERT_NOT_NULL(test, image);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vfree_action,
+							image), 0);
+	return image;
+}
+
+void ext4_kunit_snapshot(struct ext4_kunit_fs *fs, void *image)
+{
+	ext4_kunit_raw_io(fs, REQ_OP_READ, 0, image, EXT4_KUNIT_IMAGE_BYTES);
+}
+
+void ext4_kunit_crash_remount(struct ext4_kunit_fs *fs, const void *snapshot)
+{
+	struct file *bdev_file;
+
+	unmount_fs(fs);
+	ext4_kunit_raw_io(fs, REQ_OP_WRITE, 0, (void *)snapshot,
+			  EXT4_KUNIT_IMAGE_BYTES);
+	/* Nothing cached from before the "crash" may be read back. */
+	bdev_file = bdev_file_open_by_dev(RAMDISK_DEV, BLK_OPEN_READ, NULL,
+					  NULL);
+	KUNIT_ASSERT_FALSE(fs->test, IS_ERR(bdev_file));
+	invalidate_bdev(file_bdev(bdev_file));
+	__fput_sync(bdev_file);
+	mount_fs(fs);
+}
+
+ext4_fsblk_t ext4_kunit_pblk(struct ext4_kunit_fs *fs, struct file *file,
+			     ext4_lblk_t lblk)
+{
+	struct inode *inode = file_inode(file);
+	struct ext4_map_blocks map = { .m_lblk = lblk, .m_len = 1 };
+	int ret;
+
+	inode_lock_shared(inode);
+	ret = ext4_map_blocks(NULL, inode, &map, 0);
+	inode_unlock_shared(inode);
+	KUNIT_ASSERT_EQ_MSG(fs->test, ret, 1,
+			    "block %u of inode %llu is not allocated", lblk,
+			    inode->i_ino);
+	return map.m_pblk;
+}
+
+struct ext4_kunit_bg {
+	struct kunit *test;
+	int (*fn)(void *arg);
+	void *arg;
+	int ret;
+	struct completion done;
+};
+
+static int bg_thread(void *data)
+{
+	struct ext4_kunit_bg *bg = data;
+
+	bg->ret = bg->fn(bg->arg);
+	/* Every later wait must see it: the test and the teardown both wait. */
+	complete_all(&bg->done);
+	return 0;
+}
+
+static void bg_release(void *data)
+{
+	struct ext4_kunit_bg *bg = data;
+
+	/* A thread still running owns @bg: leave it rather than free it. */
+	if (!wait_for_completion_timeout(&bg->done, 10 * HZ)) {
+		KUNIT_FAIL(bg->test, "background operation still blocked at teardown");
+		return;
+	}
+	kfree(bg);
+}
+
+struct ext4_kunit_bg *ext4_kunit_bg_start(struct kunit *test,
+					  int (*fn)(void *arg), void *arg)
+{
+	struct ext4_kunit_bg *bg = kzalloc_obj(*bg);
+	struct task_struct *task;
+
+	KUNIT_ASSERT_NOT_NULL(test, bg);
+	bg->test = test;
+	bg->fn = fn;
+	bg->arg = arg;
+	init_completion(&bg->done);
+	task = kthread_run(bg_thread, bg, "ext4-kunit-bg");
+	if (IS_ERR(task))
+		kfree(bg);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(task), "kthread_run: %pe", task);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, bg_release, bg),
+			0);
+	return bg;
+}
+
+bool ext4_kunit_bg_done(struct ext4_kunit_bg *bg, unsigned int ms, int *ret)
+{
+	if (!wait_for_completion_timeout(&bg->done, msecs_to_jiffies(ms)))
+		return false;
+	if (ret)
+		*ret = bg->ret;
+	return true;
 }

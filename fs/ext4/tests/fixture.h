@@ -116,6 +116,41 @@ void ext4_kunit_evict(struct ext4_kunit_fs *fs, struct file *file);
 const char *ext4_kunit_path_name(struct inode *inode);
 
 /*
+ * The device below every cache.  ext4_kunit_raw_io() reads or writes @len
+ * bytes at byte @pos of the device with bios (@op REQ_OP_READ or
+ * REQ_OP_WRITE; @pos and @len multiples of 512), bypassing the block
+ * device's page cache and the filesystem's, so it sees and changes what a
+ * crash would leave behind.
+ */
+void ext4_kunit_raw_io(struct ext4_kunit_fs *fs, blk_opf_t op, loff_t pos,
+		       void *buf, size_t len);
+/*
+ * ext4_kunit_snapshot() copies the whole device, as it is now, into @image
+ * (from ext4_kunit_image_buffer()): the state a crash would leave.
+ */
+void *ext4_kunit_image_buffer(struct kunit *test);
+void ext4_kunit_snapshot(struct ext4_kunit_fs *fs, void *image);
+/*
+ * Unmount, put @snapshot back on the device and mount it: the mount
+ * recovers from the journal as after a crash at the time of the snapshot.
+ */
+void ext4_kunit_crash_remount(struct ext4_kunit_fs *fs, const void *snapshot);
+/* The physical block that holds logical block @lblk of @file. */
+ext4_fsblk_t ext4_kunit_pblk(struct ext4_kunit_fs *fs, struct file *file,
+			     ext4_lblk_t lblk);
+
+/*
+ * Run @fn(@arg) in a kernel thread, for operations a test expects to block:
+ * ext4_kunit_bg_done() waits up to @ms milliseconds and tells whether @fn
+ * has returned, with its result in *@ret.  At teardown the thread is waited
+ * for, boundedly: a thread that never returns fails the test.
+ */
+struct ext4_kunit_bg;
+struct ext4_kunit_bg *ext4_kunit_bg_start(struct kunit *test,
+					  int (*fn)(void *arg), void *arg);
+bool ext4_kunit_bg_done(struct ext4_kunit_bg *bg, unsigned int ms, int *ret);
+
+/*
  * Files are closed by ext4_kunit_remount() and at teardown; a test reopens
  * them by name after a remount.
  */
