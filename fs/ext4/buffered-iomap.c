@@ -360,12 +360,15 @@ int ext4_iomap_zero_range(struct inode *inode, loff_t from, loff_t length,
  * which also keeps iomap from merging it with untagged ioends at completion.
  */
 #define EXT4_IOMAP_ORDERED_TAG(lblk)	((void *)((uintptr_t)(lblk) + 1))
+#define EXT4_IOMAP_ORDERED_LBLK(ioend)	\
+	((ext4_lblk_t)((uintptr_t)(ioend)->io_private - 1))
 
 /* The tracked block, if there is one.  Pairs with the setter's release. */
 static bool ext4_iomap_ordered(struct inode *inode, ext4_lblk_t *lblk)
 {
 	struct ext4_inode_info *ei = EXT4_I(inode);
 
+	/* Pairs with the release in ext4_iomap_order_zeroed_block(). */
 	if (!smp_load_acquire(&ei->i_ordered_len))
 		return false;
 	*lblk = READ_ONCE(ei->i_ordered_lblk);
@@ -383,8 +386,10 @@ static void ext4_iomap_ordered_clear(struct inode *inode, ext4_lblk_t lblk)
 	struct ext4_inode_info *ei = EXT4_I(inode);
 	ext4_lblk_t tracked;
 
-	if (ext4_iomap_ordered(inode, &tracked) && tracked == lblk)
-		smp_store_release(&ei->i_ordered_len, 0);
+	if (!ext4_iomap_ordered(inode, &tracked) || tracked != lblk)
+		return;
+	/* Release: what the write did is seen once the tracker reads clear. */
+	smp_store_release(&ei->i_ordered_len, 0);
 }
 
 /* The write of the tagged block @lblk completed with @err: end the hold. */
@@ -547,6 +552,7 @@ int ext4_iomap_order_zeroed_block(struct inode *inode, loff_t from)
 	folio_wait_writeback(folio);
 	if (folio_test_dirty(folio)) {
 		WRITE_ONCE(ei->i_ordered_lblk, lblk);
+		/* Pairs with ext4_iomap_ordered(): the block before the length. */
 		smp_store_release(&ei->i_ordered_len, 1);
 		tracked = true;
 	}
@@ -776,9 +782,8 @@ static void ext4_iomap_write_done(struct bio *bio)
 	 * in the work, so that nothing waiting for the work waits for this.
 	 */
 	if (ioend->io_private)
-		ext4_iomap_ordered_complete(inode,
-				(uintptr_t)ioend->io_private - 1,
-				blk_status_to_errno(bio->bi_status));
+		ext4_iomap_ordered_complete(inode, EXT4_IOMAP_ORDERED_LBLK(ioend),
+					    blk_status_to_errno(bio->bi_status));
 
 	spin_lock_irqsave(&ei->i_completed_io_lock, flags);
 	if (list_empty(&ei->i_rsv_conversion_list))
@@ -942,20 +947,18 @@ vm_fault_t ext4_iomap_page_mkwrite(struct vm_fault *vmf)
 
 #if IS_ENABLED(CONFIG_EXT4_KUNIT_TESTS)
 /*
- * For the KUnit tests: the functions that they replace with static stubs
- * (to hold a write's completion, or to fail a mapping), and call.  The
- * pointers are the functions' own addresses, which the stubs are keyed on.
+ * For the KUnit I/O tests, which are always built in (EXT4_KUNIT_IO_TESTS):
+ * the functions that they replace with static stubs (to hold a write's
+ * completion, or to fail a mapping), and call.  The pointers are the
+ * functions' own addresses, which the stubs are keyed on.
  */
 void (*const ext4_iomap_end_bio_test)(struct bio *bio) = ext4_iomap_end_bio;
-EXPORT_SYMBOL_FOR_EXT4_TEST(ext4_iomap_end_bio_test);
 void (*const ext4_iomap_write_done_test)(struct bio *bio) =
 	ext4_iomap_write_done;
-EXPORT_SYMBOL_FOR_EXT4_TEST(ext4_iomap_write_done_test);
 int (*const ext4_iomap_map_writeback_range_test)(struct iomap_writepage_ctx *wpc,
-						  loff_t offset,
-						  unsigned int dirty_len) =
+						 loff_t offset,
+						 unsigned int dirty_len) =
 	ext4_iomap_map_writeback_range;
-EXPORT_SYMBOL_FOR_EXT4_TEST(ext4_iomap_map_writeback_range_test);
 
 unsigned int ext4_iomap_writeback_len_test(struct inode *inode, loff_t offset,
 					   unsigned int dirty_len,
@@ -963,5 +966,4 @@ unsigned int ext4_iomap_writeback_len_test(struct inode *inode, loff_t offset,
 {
 	return ext4_iomap_writeback_len(inode, offset, dirty_len, range_end);
 }
-EXPORT_SYMBOL_FOR_EXT4_TEST(ext4_iomap_writeback_len_test);
 #endif

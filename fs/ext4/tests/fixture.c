@@ -48,21 +48,23 @@ static atomic_t ext4_kunit_dump_slots = ATOMIC_INIT(0);
 static atomic_t ext4_kunit_mounted = ATOMIC_INIT(0);
 
 /* Each geometry on the buffer_head path, then on the iomap path. */
-#define BOTH_PATHS(idx, geo_name) {					\
-	.name = geo_name "-bh",						\
-	.geo = &ext4_kunit_geometries[idx],				\
-	.path = EXT4_KUNIT_BH,						\
-}, {									\
-	.name = geo_name "-iomap",					\
-	.geo = &ext4_kunit_geometries[idx],				\
-	.path = EXT4_KUNIT_IOMAP,					\
-}
-
 const struct ext4_kunit_config ext4_kunit_configs[EXT4_KUNIT_NR_CONFIGS] = {
-	BOTH_PATHS(0, "1k"),
-	BOTH_PATHS(1, "2k"),
-	BOTH_PATHS(2, "4k"),
-	BOTH_PATHS(3, "bigalloc16k"),
+	{ .name = "1k-bh", .geo = &ext4_kunit_geometries[0],
+	  .path = EXT4_KUNIT_BH },
+	{ .name = "1k-iomap", .geo = &ext4_kunit_geometries[0],
+	  .path = EXT4_KUNIT_IOMAP },
+	{ .name = "2k-bh", .geo = &ext4_kunit_geometries[1],
+	  .path = EXT4_KUNIT_BH },
+	{ .name = "2k-iomap", .geo = &ext4_kunit_geometries[1],
+	  .path = EXT4_KUNIT_IOMAP },
+	{ .name = "4k-bh", .geo = &ext4_kunit_geometries[2],
+	  .path = EXT4_KUNIT_BH },
+	{ .name = "4k-iomap", .geo = &ext4_kunit_geometries[2],
+	  .path = EXT4_KUNIT_IOMAP },
+	{ .name = "bigalloc16k-bh", .geo = &ext4_kunit_geometries[3],
+	  .path = EXT4_KUNIT_BH },
+	{ .name = "bigalloc16k-iomap", .geo = &ext4_kunit_geometries[3],
+	  .path = EXT4_KUNIT_IOMAP },
 };
 
 KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
@@ -362,7 +364,7 @@ struct ext4_kunit_fs *ext4_kunit_mount(struct kunit *test,
 	if (atomic_inc_return(&ext4_kunit_mounted) != 1) {
 		atomic_dec(&ext4_kunit_mounted);
 		KUNIT_FAIL_AND_ABORT(test,
-				     "one ext4_kunit_mount() per test: ram0 is in use");
+				     "one mount per test: ram0 is in use");
 	}
 	err = kunit_add_action_or_reset(test, ext4_kunit_ram0_put, NULL);
 	KUNIT_ASSERT_EQ(test, err, 0);

@@ -183,15 +183,22 @@ static struct held_writes *hold_writes(struct ext4_kunit_fs *fs)
 	struct kunit *test = fs->test;
 	struct held_writes *held = kunit_kzalloc(test, sizeof(*held),
 						 GFP_KERNEL);
+	int err;
 
 	KUNIT_ASSERT_NOT_NULL(test, held);
 	held->test = test;
 	test->priv = held;
 	kunit_activate_static_stub(test, ext4_iomap_end_bio_test, hold_end_bio);
 	held->holding = true;
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				release_writes_action, held), 0);
+	err = kunit_add_action_or_reset(test, release_writes_action, held);
+	KUNIT_ASSERT_EQ(test, err, 0);
 	return held;
+}
+
+/* Write [@start, @end) of @file back and wait for it. */
+static int write_back(struct file *file, loff_t start, loff_t end)
+{
+	return filemap_write_and_wait_range(file->f_mapping, start, end - 1);
 }
 
 /* After release_writes(): the completion work has finished the write. */
@@ -277,10 +284,12 @@ static void pollute_by_mmap(struct ext4_kunit_fs *fs, struct file *f)
 			     MAP_SHARED, page);
 	KUNIT_ASSERT_NE_MSG(test, addr, 0UL, "cannot mmap the EOF page");
 	for (pos = eof; pos < 3 * b && pos < page + PAGE_SIZE;
-	     pos += sizeof(junk))
-		KUNIT_EXPECT_EQ(test, copy_to_user((void __user *)(addr + pos - page),
-				junk, min_t(loff_t, sizeof(junk), 3 * b - pos)),
-				0UL);
+	     pos += sizeof(junk)) {
+		void __user *to = (void __user *)(addr + pos - page);
+		size_t n = min_t(loff_t, sizeof(junk), 3 * b - pos);
+
+		KUNIT_EXPECT_EQ(test, copy_to_user(to, junk, n), 0UL);
+	}
 	KUNIT_ASSERT_EQ(test, vm_munmap(addr, PAGE_SIZE), 0);
 }
 
@@ -454,10 +463,9 @@ static void growth_waits_for_ordered_write(struct kunit *test)
 				    c->name);
 		/* A write completing past the block does not move it either. */
 		if (c->kind == GROW_WRITE) {
-			KUNIT_ASSERT_EQ(test, filemap_write_and_wait_range(
-					f->f_mapping, 4 * b, 5 * b - 1), 0);
-			KUNIT_EXPECT_STREQ(test,
-				ext4_kunit_extent_map(fs, f, 0, 5), "WWW.W");
+			KUNIT_ASSERT_EQ(test, write_back(f, 4 * b, 5 * b), 0);
+			KUNIT_EXPECT_STREQ(test, ext4_kunit_extent_map(fs, f, 0, 5),
+					   "WWW.W");
 			KUNIT_EXPECT_EQ_MSG(test, disksize(f), 2 * b + b / 2,
 					    "%s: i_disksize after the appended write",
 					    c->name);
@@ -528,8 +536,7 @@ static void nothing_tracked_past_disksize(struct kunit *test)
 
 	write_pattern(fs, f, 1, 4 * b, b / 2);
 	KUNIT_ASSERT_EQ(test, ordered_len(f), 1U);
-	KUNIT_ASSERT_EQ(test, filemap_write_and_wait_range(f->f_mapping,
-				4 * b, 5 * b - 1), 0);
+	KUNIT_ASSERT_EQ(test, write_back(f, 4 * b, 5 * b), 0);
 	KUNIT_ASSERT_STREQ(test, ext4_kunit_extent_map(fs, f, 4, 1), "W");
 	KUNIT_ASSERT_EQ(test, disksize(f), 2 * b + b / 2);
 
@@ -710,7 +717,7 @@ static void background_mapping_failure_ends_hold(struct kunit *test)
 	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, cfg(test), NULL);
 	struct file *f = make_file(fs, "ordered", 1);
 	struct inode *inode = file_inode(f);
-	loff_t b = bs(test), eof = 2 * b + b / 2;
+	loff_t b = bs(test);
 	struct writeback_control wbc = {
 		.sync_mode = WB_SYNC_NONE,
 		.nr_to_write = LONG_MAX,
@@ -723,6 +730,7 @@ static void background_mapping_failure_ends_hold(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, mapping_tagged(f->f_mapping,
 					       PAGECACHE_TAG_DIRTY));
 	EXT4_I(inode)->i_ordered_lblk = 2;
+	/* As the setter does: the block before the length. */
 	smp_store_release(&EXT4_I(inode)->i_ordered_len, 1);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, clear_tracker,
 							inode), 0);
