@@ -632,7 +632,7 @@ static void settling_operations_wait(struct kunit *test)
 		int ret = -1;
 
 		bg = ext4_kunit_bg_start(test, w->fn, f);
-		KUNIT_EXPECT_FALSE_MSG(test, ext4_kunit_bg_done(bg, 300, NULL),
+		KUNIT_EXPECT_FALSE_MSG(test, ext4_kunit_bg_done(bg, 150, NULL),
 				       "%s did not wait for the ordered write",
 				       w->name);
 		release_writes(held);
