@@ -16,7 +16,7 @@ cd "$TREE"
 rm -f "$BUILD/results.json" "$BUILD/kunit.log" "$BUILD/fsck.log"
 
 args=(--arch=um --build_dir="$KBUILD_DIR" --kunitconfig="$TOP/.kunitconfig")
-[ "${COVERAGE:-1}" = 0 ] || args+=(--kunitconfig="$TOP/harness/gcov-uml.config")
+[ "${COVERAGE:-1}" = 0 ] || args+=(--kunitconfig=tools/testing/kunit/configs/coverage_uml.config)
 make_opts=()
 if command -v ccache >/dev/null; then
 	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
