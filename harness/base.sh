@@ -15,33 +15,6 @@
 
 APT_DIR=$CACHE/apt
 
-debian_mirror() {
-	local m=${DEBIAN_MIRROR:-}
-	if [ -z "$m" ]; then
-		m=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-			awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' |
-			grep -E '/debian/?$' | head -n 1 || true)
-	fi
-	if [ -z "$m" ]; then
-		m=$(grep -hE '^deb[[:space:]]' /etc/apt/sources.list 2>/dev/null |
-			awk '{ print $2 }' | grep -E '/debian/?$' | head -n 1 || true)
-	fi
-	[ -n "$m" ] || die "no Debian archive found in /etc/apt/sources.list*; set DEBIAN_MIRROR=<archive URL>"
-	echo "$m"
-}
-
-apt_private() {
-	local cmd=$1
-	shift
-	"$cmd" -o Dir::Etc::SourceList=/dev/null \
-		-o Dir::Etc::SourceParts="$APT_DIR/sources.list.d" \
-		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null \
-		-o Dir::State="$APT_DIR" -o Dir::State::Lists="$APT_DIR/lists" \
-		-o Dir::State::status=/dev/null -o Dir::Cache="$APT_DIR" \
-		-o Dir::Cache::archives="$APT_DIR/archives" \
-		-o APT::Sandbox::User=root -o Debug::NoLocking=1 "$@"
-}
-
 # cached_deb VERSION: the path of an already downloaded .deb of VERSION.
 cached_deb() {
 	local f
@@ -64,22 +37,10 @@ fetch_deb() {
 		rm -f "$deb"
 	fi
 	need apt-get apt
-	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/archives/partial" \
-		"$APT_DIR/sources.list.d" "$dl"
-	cat >"$APT_DIR/sources.list.d/base.sources" <<-SRC
-		Types: deb
-		URIs: $(debian_mirror)
-		Suites: $BASE_SUITE
-		Components: main
-		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-	SRC
+	mkdir -p "$dl"
 	log "fetching $BASE_PKG from $BASE_SUITE (private apt state in $APT_DIR)"
-	if ! apt_private apt-get -qq update >"$APT_DIR/update.log" 2>&1 ||
-	   grep -qE '^(W|E): Failed to fetch' "$APT_DIR/update.log"; then
-		sed 's/^/  /' "$APT_DIR/update.log" >&2
-		die "cannot reach the Debian archive for $BASE_SUITE (no network, or a wrong mirror?).
-  Fix the network or set DEBIAN_MIRROR=<archive URL>, or point KERNEL_SRC=<dir|tarball> at a 7.3 tree."
-	fi
+	apt_private_update "$BASE_SUITE" \
+		"Fix the network or set DEBIAN_MIRROR=<archive URL>, or point KERNEL_SRC=<dir|tarball> at a 7.3 tree."
 	ver=$BASE_VERSION
 	versions=$(apt_private apt-cache madison "$BASE_PKG" | awk '{ print $3 }')
 	if ! grep -qxF "$BASE_VERSION" <<<"$versions"; then

@@ -55,3 +55,57 @@ phase_report() {
 	echo "---- time per phase ----"
 	cat "$PHASE_LOG"
 }
+
+# The Debian archive to fetch from: DEBIAN_MIRROR, else the machine's own.
+debian_mirror() {
+	local m=${DEBIAN_MIRROR:-}
+	if [ -z "$m" ]; then
+		m=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+			awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' |
+			grep -E '/debian/?$' | head -n 1 || true)
+	fi
+	if [ -z "$m" ]; then
+		m=$(grep -hE '^deb[[:space:]]' /etc/apt/sources.list 2>/dev/null |
+			awk '{ print $2 }' | grep -E '/debian/?$' | head -n 1 || true)
+	fi
+	[ -n "$m" ] || die "no Debian archive found in /etc/apt/sources.list*; set DEBIAN_MIRROR=<archive URL>"
+	echo "$m"
+}
+
+# apt_private CMD ARGS...: apt-get or apt-cache with its own sources list,
+# lists and archives under $APT_DIR, so the machine's apt state is never
+# touched.
+apt_private() {
+	local cmd=$1
+	shift
+	"$cmd" -o Dir::Etc::SourceList=/dev/null \
+		-o Dir::Etc::SourceParts="$APT_DIR/sources.list.d" \
+		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null \
+		-o Dir::State="$APT_DIR" -o Dir::State::Lists="$APT_DIR/lists" \
+		-o Dir::State::status=/dev/null -o Dir::Cache="$APT_DIR" \
+		-o Dir::Cache::archives="$APT_DIR/archives" \
+		-o APT::Sandbox::User=root -o Debug::NoLocking=1 "$@"
+}
+
+
+# apt_private_update SUITE HINT: point $APT_DIR at SUITE of the Debian archive
+# and update its lists; on failure, show apt's messages and HINT, and stop.
+apt_private_update() {
+	local suite=$1 hint=$2 uri
+	uri=$(debian_mirror)
+	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/archives/partial" "$APT_DIR/sources.list.d"
+	rm -f "$APT_DIR"/sources.list.d/*.sources
+	cat >"$APT_DIR/sources.list.d/$suite.sources" <<-SRC
+		Types: deb
+		URIs: $uri
+		Suites: $suite
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+	SRC
+	if ! apt_private apt-get -qq update >"$APT_DIR/update.log" 2>&1 ||
+	   grep -qE '^(W|E): Failed to fetch' "$APT_DIR/update.log"; then
+		sed 's/^/  /' "$APT_DIR/update.log" >&2
+		die "cannot reach the Debian archive for $suite (no network, or a wrong mirror?).
+  $hint"
+	fi
+}
