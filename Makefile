@@ -31,7 +31,7 @@ test: ## build and run the suites in build/linux as it is (no deps, no tree upda
 	@rm -f build/phases.log
 	@$(H)/kunit.sh; rc=$$?; $(H)/summary.sh; exit $$rc
 
-coverage: ## lcov/genhtml report of the last run; per-patch table; PATCH=<n|name> lists unrun lines
+coverage: ## lcov 2 differential report of the last run; per-patch table; PATCH=<n|name> lists unrun lines
 	@$(H)/coverage.sh
 
 presubmit: ## checkpatch --strict, build each patch in order, suites, per-patch table

@@ -7,8 +7,10 @@
 
 # build-essential: gcc, make and libc6-dev for the UML kernel;
 # python3-ply, python3-git: checkpatch.pl's SPDX check (spdxcheck.py).
+# lib*-perl: the modules of trixie's lcov 2 (harness/lcov2.sh), from bookworm.
 pkgs="build-essential flex bison bc libelf-dev git perl python3 python3-ply python3-git
-xz-utils lcov ccache e2fsprogs"
+xz-utils lcov ccache e2fsprogs libcapture-tiny-perl libdatetime-perl libtimedate-perl
+libdatetime-format-w3cdtf-perl"
 missing=()
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

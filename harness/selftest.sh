@@ -129,8 +129,22 @@ mkdir -p "$scratch/bin"
 for f in /usr/local/bin/* /usr/bin/* /bin/*; do
 	case ${f##*/} in lcov | genhtml) ;; *) ln -sf "$f" "$scratch/bin/" ;; esac
 done
+# lcov 2 out of reach (no cache, no archive): say why and fall back to
+# lcov 1.16, which then goes on as far as this scratch build allows.
+nolcov2=(env EXT4_KUNIT_CACHE="$scratch/cache" DEBIAN_MIRROR=http://127.0.0.1:9/debian)
+rc=0
+out=$("${nolcov2[@]}" "$H/coverage.sh" 2>&1) || rc=$?
+if [ $rc -ne 0 ] && grep -q "cannot reach the Debian archive for trixie" <<<"$out" &&
+   grep -q "falling back to lcov 1[.]16" <<<"$out" && grep -q "no .gcda files under build/kunit" <<<"$out"; then
+	ok "coverage: no lcov 2 says why and falls back to lcov 1.16"
+else
+	not_ok "coverage: no lcov 2 says why and falls back to lcov 1.16 (exit $rc)" "$out"
+fi
+expect_fail "coverage: PATCH= needs lcov 2 and says so" "PATCH=1 needs lcov 2" \
+	env PATCH=1 "${nolcov2[@]}" "$H/coverage.sh"
+# ... and without lcov 1.16 either, tell how to install it.
 expect_fail "coverage: missing lcov says how to install it" "'lcov' is not installed; run 'make deps'" \
-	env PATH="$scratch/bin" "$H/coverage.sh"
+	env PATH="$scratch/bin" "${nolcov2[@]}" "$H/coverage.sh"
 expect_fail "base: unreachable archive" "cannot reach the Debian archive" \
 	env EXT4_KUNIT_CACHE="$scratch/cache" DEBIAN_MIRROR=http://127.0.0.1:9/debian "$H/base.sh"
 
