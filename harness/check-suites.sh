@@ -6,8 +6,8 @@
 # crash before it ran, a filter, a broken kunit_test_suites()).
 . "$(dirname "$0")/lib.sh"
 
-results=$BUILD/results.json
-[ -s "$results" ] || die "no results from kunit.py (build/results.json is missing or empty)"
+results=$RESULTS
+[ -s "$results" ] || die "no results from kunit.py (${RESULTS#$TOP/} is missing or empty)"
 
 expected=$(
 	cd "$TREE"

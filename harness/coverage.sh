@@ -143,7 +143,7 @@ lines() {
 # name the owners afresh every time.
 mkdir -p "$cov"
 [ -z "$lcov2" ] || owner_map >"$owners"
-if [ -z "$want" ] || [ ! -s "$info" ] || [ "$info" -ot "$BUILD/kunit.log" ]; then
+if [ -z "$want" ] || [ ! -s "$info" ] || [ "$info" -ot "$KUNIT_LOG" ]; then
 	capture
 	report
 fi

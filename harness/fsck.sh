@@ -24,7 +24,7 @@ prepare)
 check)
 	need e2fsck e2fsprogs
 	log=$KBUILD_DIR/test.log
-	[ -s "$log" ] || die "no kernel log at build/kunit/test.log"
+	[ -s "$log" ] || die "no kernel log at ${log#$TOP/}"
 	pass=0
 	fail=0
 	dir=$(mktemp -d)

@@ -13,40 +13,47 @@ need bc bc
 [ -d "$TREE/.git" ] || die "no build/linux; run 'make tree' first"
 cd "$TREE"
 # A summary must never show an earlier run's results.
-rm -f "$BUILD/results.json" "$BUILD/kunit.log" "$BUILD/fsck.log"
+rm -f "$RESULTS" "$KUNIT_LOG" "$FSCK_LOG"
 
 args=(--arch=um --build_dir="$KBUILD_DIR" --kunitconfig="$TOP/.kunitconfig")
-[ "${COVERAGE:-1}" = 0 ] || args+=(--kunitconfig=tools/testing/kunit/configs/coverage_uml.config)
+if [ -n "$FLAVOUR" ]; then
+	[ -f "$TOP/harness/$FLAVOUR.config" ] || die "no harness/$FLAVOUR.config for EXT4_KUNIT_FLAVOUR=$FLAVOUR"
+	args+=(--kunitconfig="$TOP/harness/$FLAVOUR.config")
+elif [ "${COVERAGE:-1}" != 0 ]; then
+	args+=(--kunitconfig=tools/testing/kunit/configs/coverage_uml.config)
+fi
 make_opts=()
 if command -v ccache >/dev/null; then
 	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-	# The tree's path is part of every compile command (and of the .gcno
-	# files); ccache may still share results between clones of the repo.
-	export CCACHE_BASEDIR=$TREE CCACHE_NOHASHDIR=1
+	# The tree's and the build directory's paths are part of every compile
+	# command; with both under CCACHE_BASEDIR, ccache hashes them relative
+	# to the compiler's directory, so that clones of the repo can share
+	# results.
+	export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
 	make_opts=(--make_options "CC=ccache gcc")
 else
 	warn "ccache not found: builds will not be cached (make deps installs it)"
 fi
 jobs=${JOBS:-$(nproc)}
 
-phase build ./tools/testing/kunit/kunit.py build "${args[@]}" --jobs="$jobs" "${make_opts[@]}" \
-	>"$BUILD/build.log" 2>&1 || {
-	tail -n 40 "$BUILD/build.log" >&2
-	die "the kernel did not build; full log: build/build.log"
+phase build$RUN_SUFFIX ./tools/testing/kunit/kunit.py build "${args[@]}" --jobs="$jobs" "${make_opts[@]}" \
+	>"$BUILD_LOG" 2>&1 || {
+	tail -n 40 "$BUILD_LOG" >&2
+	die "the kernel did not build; full log: ${BUILD_LOG#$TOP/}"
 }
 
 # Counters from an earlier run would add up with this one's.
 find "$KBUILD_DIR" -name '*.gcda' -delete
 dump=$("$TOP/harness/fsck.sh" prepare)
 rc=0
-phase run ./tools/testing/kunit/kunit.py exec --build_dir="$KBUILD_DIR" \
-	--timeout="${KUNIT_TIMEOUT:-600}" --json="$BUILD/results.json" \
+phase run$RUN_SUFFIX ./tools/testing/kunit/kunit.py exec --build_dir="$KBUILD_DIR" \
+	--timeout="${KUNIT_TIMEOUT:-600}" --json="$RESULTS" \
 	--kernel_args "ubd0=$dump" ${KERNEL_ARGS:+--kernel_args "$KERNEL_ARGS"} \
-	${KUNIT_FILTER:+"$KUNIT_FILTER"} 2>&1 | tee "$BUILD/kunit.log" || rc=$?
+	${KUNIT_FILTER:+"$KUNIT_FILTER"} 2>&1 | tee "$KUNIT_LOG" || rc=$?
 
 # A suite that never reported (a missing config, a crash before it started)
 # is a failure too: every suite the build compiled must be in the results.
 "$TOP/harness/check-suites.sh" || rc=1
 # Every filesystem the fixture left behind must pass e2fsck -fn.
-phase fsck "$TOP/harness/fsck.sh" check >"$BUILD/fsck.log" 2>&1 || { cat "$BUILD/fsck.log"; rc=1; }
+phase fsck$RUN_SUFFIX "$TOP/harness/fsck.sh" check >"$FSCK_LOG" 2>&1 || { cat "$FSCK_LOG"; rc=1; }
 exit $rc

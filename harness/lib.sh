@@ -9,7 +9,16 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${EXT4_KUNIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ext4-iomap-kunit}
 BUILD=${EXT4_KUNIT_BUILD:-$TOP/build}
 TREE=$BUILD/linux
-KBUILD_DIR=$BUILD/kunit
+# EXT4_KUNIT_FLAVOUR=<name>: a debug kernel (harness/<name>.config on top of
+# .kunitconfig, no gcov) with its own build directory and logs, so that the
+# normal build stays warm ('make check-debug').
+FLAVOUR=${EXT4_KUNIT_FLAVOUR:-}
+RUN_SUFFIX=${FLAVOUR:+-$FLAVOUR}
+KBUILD_DIR=$BUILD/kunit$RUN_SUFFIX
+RESULTS=$BUILD/results$RUN_SUFFIX.json
+KUNIT_LOG=$BUILD/kunit$RUN_SUFFIX.log
+FSCK_LOG=$BUILD/fsck$RUN_SUFFIX.log
+BUILD_LOG=$BUILD/build$RUN_SUFFIX.log
 PATCHES=$TOP/patches
 SERIES=$PATCHES/series
 

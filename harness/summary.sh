@@ -4,8 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 
 echo "---- KTAP summary ----"
-if [ -s "$BUILD/results.json" ]; then
-	python3 - "$BUILD/results.json" <<'PY'
+if [ -s "$RESULTS" ]; then
+	python3 - "$RESULTS" <<'PY'
 import json, sys
 counts = {}
 def walk(g, path):
@@ -21,13 +21,13 @@ s = counts.pop("SKIP", 0)
 f = sum(counts.values())
 print("kunit: %d passed, %d failed, %d skipped" % (p, f, s))
 PY
-	{ grep -E '^\[[0-9:]+\] (Testing complete|Elapsed time)' "$BUILD/kunit.log" 2>/dev/null || true; } |
+	{ grep -E '^\[[0-9:]+\] (Testing complete|Elapsed time)' "$KUNIT_LOG" 2>/dev/null || true; } |
 		sed 's/^\[[0-9:]*\] //'
 else
 	echo "kunit: no results (the run did not happen or crashed early)"
 fi
-if [ -s "$BUILD/fsck.log" ]; then
+if [ -s "$FSCK_LOG" ]; then
 	echo "---- on-disk check ----"
-	tail -n 1 "$BUILD/fsck.log"
+	tail -n 1 "$FSCK_LOG"
 fi
 phase_report
