@@ -7,7 +7,7 @@ H := harness
 SHELL := /bin/bash
 export KERNEL_SRC PATCH FORCE
 
-.PHONY: all deps base tree export test coverage presubmit check selftest help clean distclean
+.PHONY: all deps base tree export test coverage presubmit check check-debug selftest help clean distclean
 
 all: ## main job: deps, build/linux, build + run the suites with gcov, summary
 	@rm -f build/phases.log
@@ -44,7 +44,12 @@ check: ## the test command: suites with coverage, per-patch table, harness self-
 	@$(H)/kunit.sh; rc=$$?; \
 	 $(H)/phased.sh coverage $(H)/coverage.sh || rc=1; \
 	 $(H)/phased.sh selftest $(H)/selftest.sh || rc=1; \
+	 $(H)/check-debug.sh || rc=1; \
 	 $(H)/summary.sh; exit $$rc
+
+check-debug: ## every suite on a lockdep and on a KASAN kernel; any kernel report fails
+	@rm -f build/phases.log
+	@$(H)/check-debug.sh; rc=$$?; exit $$rc
 
 selftest: ## harness self-tests only (export round trip, error messages)
 	@$(H)/selftest.sh
@@ -53,7 +58,7 @@ help: ## this list
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
 
 clean: ## remove build outputs, keep build/linux and the caches
-	rm -rf build/kunit build/*.log build/*.json coverage
+	rm -rf build/kunit build/kunit-* build/*.log build/*.json coverage
 
 distclean: ## remove build/ (refuses if build/linux holds unexported work) and coverage/
 	@$(H)/distclean.sh

@@ -92,7 +92,7 @@ build_each() {
 }
 
 command -v ccache >/dev/null && CCACHE_CC="ccache gcc"
-export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_BASEDIR=$TREE CCACHE_NOHASHDIR=1
+export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
 echo "---- checkpatch --strict ----"
 phase checkpatch check_style || fail=1
 echo "---- build each patch ----"

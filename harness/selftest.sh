@@ -176,5 +176,23 @@ printf '%s\n' "ext4-kunit: e2fsck slot 0: good: 4k" "ext4-kunit: e2fsck slot 1: 
 expect_fail "fsck: a corrupt filesystem fails the on-disk check" \
 	"e2fsck: 1 passed, 1 failed" "$H/fsck.sh" check
 
+# 6. check-debug: a kernel report in the log fails the run and is printed;
+#    a clean log passes.
+printf '%s\n' "[    1.000000] KTAP version 1" "[    2.000000] ok 1 ext4_buffered_io" >"$scratch/clean.log"
+if "$H/kernel-reports.sh" "$scratch/clean.log" >"$scratch/out" 2>&1; then
+	ok "check-debug: a log without kernel reports passes"
+else
+	not_ok "check-debug: a log without kernel reports passes" "$(cat "$scratch/out")"
+fi
+printf '%s\n' "[    3.000000] ======================================================" \
+	"[    3.000000] WARNING: possible circular locking dependency detected" \
+	"[    3.000000] kworker/u2:1/42 is trying to acquire lock:" >>"$scratch/clean.log"
+expect_fail "check-debug: a lockdep report fails and is printed" "trying to acquire lock" \
+	"$H/kernel-reports.sh" "$scratch/clean.log"
+printf '%s\n' "[    4.000000] BUG: KASAN: slab-use-after-free in ext4_iomap_finish_ioend+0x1c/0x80" \
+	>"$scratch/kasan.log"
+expect_fail "check-debug: a KASAN report fails and is printed" "slab-use-after-free in ext4_iomap" \
+	"$H/kernel-reports.sh" "$scratch/kasan.log"
+
 echo "selftest: $pass passed, $fail failed"
 [ $fail -eq 0 ]
