@@ -44,7 +44,7 @@ check: ## the test command: suites with coverage, per-patch table, harness self-
 	@$(H)/kunit.sh; rc=$$?; \
 	 $(H)/phased.sh coverage $(H)/coverage.sh || rc=1; \
 	 $(H)/phased.sh selftest $(H)/selftest.sh || rc=1; \
-	 $(H)/check-debug.sh || rc=1; \
+	 $(H)/check-debug.sh --no-times || rc=1; \
 	 $(H)/summary.sh; exit $$rc
 
 check-debug: ## every suite on a lockdep and on a KASAN kernel; any kernel report fails
