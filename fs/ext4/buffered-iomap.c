@@ -142,6 +142,7 @@ static int ext4_iomap_write_begin(struct inode *inode, loff_t offset,
 				  loff_t length, unsigned int flags,
 				  struct iomap *iomap, bool delalloc)
 {
+	loff_t first = i_blocksize(inode) - (offset & (i_blocksize(inode) - 1));
 	struct ext4_map_blocks map;
 	int ret, retries = 0;
 
@@ -155,7 +156,7 @@ static int ext4_iomap_write_begin(struct inode *inode, loff_t offset,
 			 !(flags & IOMAP_WRITE)))
 		return -EINVAL;
 
-	do {
+	for (;;) {
 		ret = ext4_iomap_map_range(inode, offset, length, &map);
 		if (ret)
 			return ret;
@@ -163,8 +164,22 @@ static int ext4_iomap_write_begin(struct inode *inode, loff_t offset,
 			ret = ext4_da_map_blocks(inode, &map);
 		else
 			ret = ext4_iomap_map_or_alloc(inode, &map);
-	} while (ret == -ENOSPC &&
-		 ext4_should_retry_alloc(inode->i_sb, &retries));
+		if (ret != -ENOSPC)
+			break;
+		if (ext4_should_retry_alloc(inode->i_sb, &retries))
+			continue;
+		/*
+		 * The range does not fit, but its first block may: a delayed
+		 * range is reserved whole or not at all.  Map that block
+		 * alone, so that the write stops short where the filesystem
+		 * is full, as it does on the buffer_head path, instead of
+		 * failing while clusters are still free.
+		 */
+		if (length <= first)
+			break;
+		length = first;
+		retries = 0;
+	}
 	if (ret < 0)
 		return ret;
 
