@@ -27,7 +27,7 @@ walk(json.load(open(sys.argv[1])))' "$results" | sort -u)
 # With KUNIT_FILTER=<suite glob>[.<test glob>], only matching suites are due.
 if [ -n "${KUNIT_FILTER:-}" ]; then
 	glob=${KUNIT_FILTER%%.*}
-	expected=$(for s in $expected; do [[ $s == $glob ]] && echo "$s"; done)
+	expected=$(for s in $expected; do if [[ $s == $glob ]]; then echo "$s"; fi; done)
 fi
 missing=$(comm -23 <(echo "$expected") <(echo "$ran"))
 if [ -n "$missing" ]; then
