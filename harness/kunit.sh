@@ -3,7 +3,7 @@
 #
 # Build build/linux for ARCH=um and run the suites with kunit.py.  Exits
 # non-zero when a test fails or crashes, or when a suite the tree defines did
-# not report.  COVERAGE=0 builds without gcov.
+# not report.  COVERAGE=0 builds without gcov (in build/kunit-nocov).
 . "$(dirname "$0")/lib.sh"
 
 need python3 python3

@@ -14,6 +14,8 @@ TREE=$BUILD/linux
 # normal build stays warm ('make check-debug').
 FLAVOUR=${EXT4_KUNIT_FLAVOUR:-}
 RUN_SUFFIX=${FLAVOUR:+-$FLAVOUR}
+# COVERAGE=0 builds without gcov in build/kunit-nocov, for the same reason.
+[ -n "$FLAVOUR" ] || [ "${COVERAGE:-1}" != 0 ] || RUN_SUFFIX=-nocov
 KBUILD_DIR=$BUILD/kunit$RUN_SUFFIX
 RESULTS=$BUILD/results$RUN_SUFFIX.json
 KUNIT_LOG=$BUILD/kunit$RUN_SUFFIX.log
