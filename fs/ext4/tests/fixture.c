@@ -25,6 +25,7 @@
 #include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/pagemap.h>
+#include <linux/sched/mm.h>
 #include <linux/vmalloc.h>
 #include <linux/xz.h>
 
@@ -288,6 +289,7 @@ static void close_files(struct ext4_kunit_fs *fs)
 static void unmount_fs(struct ext4_kunit_fs *fs)
 {
 	struct file *claim;
+	bool error;
 
 	close_files(fs);
 	if (!fs->mnt)
@@ -296,10 +298,11 @@ static void unmount_fs(struct ext4_kunit_fs *fs)
 	 * The images are made with errors=continue: an ext4_error() would
 	 * not stop the test, so look for one before the state goes to disk.
 	 */
-	KUNIT_EXPECT_FALSE_MSG(fs->test,
-			       EXT4_SB(fs->mnt->mnt_sb)->s_mount_state & EXT4_ERROR_FS,
-			       "ext4 recorded an error on %s (%s)", fs->geo->name,
-			       fs->opts ?: "");
+	error = EXT4_SB(fs->mnt->mnt_sb)->s_mount_state & EXT4_ERROR_FS;
+	if (error != fs->error_expected)
+		KUNIT_FAIL(fs->test, "ext4 recorded %s on %s (%s)",
+			   error ? "an error" : "no error, which the test expected",
+			   fs->geo->name, fs->opts ?: "");
 	kern_unmount(fs->mnt);
 	fs->mnt = NULL;
 	/* kill_block_super() gives the block device back with fput(). */
@@ -458,6 +461,11 @@ void ext4_kunit_reconfigure(struct ext4_kunit_fs *fs, const char *opts)
 	put_fs_context(fc);
 	KUNIT_ASSERT_EQ_MSG(fs->test, err, 0, "remount,%s failed", opts);
 	fs->iomap = mount_gives_iomap(sb);
+}
+
+void ext4_kunit_expect_error(struct ext4_kunit_fs *fs)
+{
+	fs->error_expected = true;
 }
 
 const char *ext4_kunit_path_name(struct inode *inode)
@@ -774,4 +782,36 @@ bool ext4_kunit_bg_done(struct ext4_kunit_bg *bg, unsigned int ms, int *ret)
 	if (ret)
 		*ret = bg->ret;
 	return true;
+}
+
+/*
+ * kunit_attach_mm() serves the test thread, whose address space lives until
+ * the thread exits, after the test has seen it end.  A background thread
+ * drops its own before it returns instead, so that no mapping of a file can
+ * outlive the thread's ext4_kunit_bg_done().
+ */
+struct mm_struct *ext4_kunit_bg_attach_mm(void)
+{
+	struct mm_struct *mm;
+
+	if (WARN_ON_ONCE(current->mm))
+		return NULL;
+	mm = mm_alloc();
+	if (!mm)
+		return NULL;
+	mm->task_size = TASK_SIZE;
+	arch_pick_mmap_layout(mm, &current->signal->rlim[RLIMIT_STACK]);
+	kthread_use_mm(mm);
+	return mm;
+}
+
+void ext4_kunit_bg_detach_mm(struct mm_struct *mm)
+{
+	kthread_unuse_mm(mm);
+	/*
+	 * The last user: unmaps everything.  The files it maps are put from
+	 * a kernel thread, so their final fput() is deferred; unmounting
+	 * flushes it (flush_delayed_fput()).
+	 */
+	mmput(mm);
 }

@@ -90,6 +90,12 @@ struct ext4_kunit_fs {
 	 * that move files between paths clear this.
 	 */
 	bool check_path;
+	/*
+	 * The test made ext4 record an error on purpose and checked it
+	 * (ext4_kunit_expect_error()): unmounts check that the error is
+	 * recorded instead of failing the test for it.
+	 */
+	bool error_expected;
 };
 
 /*
@@ -112,6 +118,14 @@ void ext4_kunit_reconfigure(struct ext4_kunit_fs *fs, const char *opts);
  * to it), so that the next open reads the inode from disk again.
  */
 void ext4_kunit_evict(struct ext4_kunit_fs *fs, struct file *file);
+/*
+ * The test has made ext4 record an error on purpose (aborted its journal,
+ * say) and checked that it did.  From now on, to the end of the test and
+ * across remounts, unmounting checks that the error is recorded rather than
+ * failing the test for it.  The filesystem left behind still goes to the
+ * host's e2fsck, which must find it consistent.
+ */
+void ext4_kunit_expect_error(struct ext4_kunit_fs *fs);
 /* "iomap" or "buffer_head": the path a regular file's buffered I/O takes. */
 const char *ext4_kunit_path_name(struct inode *inode);
 
@@ -149,6 +163,15 @@ struct ext4_kunit_bg;
 struct ext4_kunit_bg *ext4_kunit_bg_start(struct kunit *test,
 					  int (*fn)(void *arg), void *arg);
 bool ext4_kunit_bg_done(struct ext4_kunit_bg *bg, unsigned int ms, int *ret);
+/*
+ * For a background thread that stores through a mapping of a file, as a
+ * process does: ext4_kunit_bg_attach_mm() gives the calling thread an
+ * address space of its own (NULL without memory), ext4_kunit_bg_detach_mm()
+ * tears it down, with every mapping still in it.  The thread detaches
+ * before it returns: a mapping pins its file, and with it the mount.
+ */
+struct mm_struct *ext4_kunit_bg_attach_mm(void);
+void ext4_kunit_bg_detach_mm(struct mm_struct *mm);
 
 /*
  * Files are closed by ext4_kunit_remount() and at teardown; a test reopens
