@@ -7,7 +7,7 @@ H := harness
 SHELL := /bin/bash
 export KERNEL_SRC PATCH FORCE
 
-.PHONY: all deps base tree export test coverage presubmit check check-debug selftest help clean distclean
+.PHONY: all deps base tree export test coverage presubmit check check-debug bench selftest help clean distclean
 
 all: ## main job: deps, build/linux, build + run the suites with gcov, summary
 	@rm -f build/phases.log
@@ -50,6 +50,11 @@ check: ## the test command: suites with coverage, per-patch table, harness self-
 check-debug: ## every suite on a lockdep and on a KASAN kernel; any kernel report fails
 	@rm -f build/phases.log
 	@$(H)/check-debug.sh; rc=$$?; exit $$rc
+
+bench: ## fio in a UML guest: buffer_head against iomap, table, ratios and chart (build/bench)
+	@$(H)/deps.sh bench
+	@$(H)/tree.sh --ensure
+	@$(H)/bench.sh
 
 selftest: ## harness self-tests only (export round trip, error messages)
 	@$(H)/selftest.sh

@@ -11,6 +11,10 @@
 pkgs="build-essential flex bison bc libelf-dev git perl python3 python3-ply python3-git
 xz-utils lcov ccache e2fsprogs libcapture-tiny-perl libdatetime-perl libtimedate-perl
 libdatetime-format-w3cdtf-perl"
+# 'deps.sh bench': what 'make bench' needs on top (fio, gnuplot for the chart).
+if [ "${1:-}" = bench ]; then
+	pkgs+=" fio gnuplot-nox strace"
+fi
 missing=()
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

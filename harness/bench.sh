@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: buffer_head against iomap buffered I/O, side by side, with fio
+# inside UML.
+#
+# Builds build/linux for ARCH=um in build/bench/kernel (no KUnit, no gcov),
+# boots it with the host's / as its root (hostfs) and harness/bench-guest.sh
+# as init, which formats a ramdisk with the host's mke2fs and runs Debian's
+# fio on a plain and on a buffered_iomap mount.  Then prints the tables
+# (harness/bench-report.py) and draws build/bench/bench.png with gnuplot.
+#
+# BENCH_REPS (5), BENCH_SIZES ("1k 4k 64k 1m"), BENCH_FILE_MB (1024),
+# BENCH_RUNTIME (seconds per job at most, 2), BENCH_GEOMETRIES
+# ("4k 1k bigalloc"; 1k and bigalloc run the write case only).
+. "$(dirname "$0")/lib.sh"
+
+REPS=${BENCH_REPS:-5}
+SIZES=${BENCH_SIZES:-1k 4k 64k 1m}
+FILE_MB=${BENCH_FILE_MB:-1024}
+RUNTIME=${BENCH_RUNTIME:-2}
+GEOMETRIES=${BENCH_GEOMETRIES:-4k 1k bigalloc}
+BENCH=$BUILD/bench
+KDIR=$BENCH/kernel
+RUN=$BENCH/run
+PHASE_LOG=$BENCH/phases.log
+
+[[ $REPS =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPS=$REPS: give a number of repetitions (1 or more)"
+[[ $FILE_MB =~ ^[1-9][0-9]*$ ]] || die "BENCH_FILE_MB=$FILE_MB: give the file size in MiB"
+[[ $RUNTIME =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNTIME=$RUNTIME: give whole seconds"
+for bs in $SIZES; do
+	[[ $bs =~ ^[0-9]+[km]?$ ]] || die "BENCH_SIZES: '$bs' is not a block size like 4k or 1m"
+done
+for g in $GEOMETRIES; do
+	case $g in 4k | 1k | bigalloc) ;; *) die "BENCH_GEOMETRIES: '$g' is not one of 4k 1k bigalloc" ;; esac
+done
+need fio fio
+need gnuplot gnuplot-nox
+need mke2fs e2fsprogs
+need bc bc
+[ -x /usr/bin/python3 ] || die "/usr/bin/python3 is missing; run 'make deps'"
+[ -d "$TREE/.git" ] || die "no build/linux; run 'make tree' first"
+mkdir -p "$BENCH"
+rm -f "$PHASE_LOG"
+
+build() {
+	local cc=gcc
+	if command -v ccache >/dev/null; then
+		export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+		cc="ccache gcc"
+	fi
+	# The configuration is made again only when the fragment changed.
+	if ! cmp -s "$TOP/harness/bench.config" "$KDIR/bench.config" 2>/dev/null; then
+		mkdir -p "$KDIR"
+		make -C "$TREE" -s ARCH=um O="$KDIR" x86_64_defconfig &&
+		"$TREE/scripts/kconfig/merge_config.sh" -m -O "$KDIR" "$KDIR/.config" \
+			"$TOP/harness/bench.config" >/dev/null &&
+		make -C "$TREE" -s ARCH=um O="$KDIR" olddefconfig || return 1
+		# merge_config.sh warns but goes on when an option did not stick.
+		local opt
+		for opt in $(grep -E '^CONFIG_[A-Z0-9_]+=y' "$TOP/harness/bench.config"); do
+			grep -qx "$opt" "$KDIR/.config" || { echo "bench.config: $opt did not stick"; return 1; }
+		done
+		cp "$TOP/harness/bench.config" "$KDIR/bench.config"
+	fi
+	make -C "$TREE" -s ARCH=um O="$KDIR" -j"${JOBS:-$(nproc)}" CC="$cc" linux
+}
+log "building the bench kernel in ${KDIR#$TOP/} (log: ${BENCH#$TOP/}/build.log)"
+phase bench-build build >"$BENCH/build.log" 2>&1 || {
+	tail -n 30 "$BENCH/build.log" >&2
+	die "the bench kernel did not build; full log: ${BENCH#$TOP/}/build.log"
+}
+
+# The guest's memory holds the page cache and the ramdisk: twice the file
+# for the ramdisk, as much again for the cache, and room for the rest.
+rd_kib=$((FILE_MB * 2 * 1024))
+mem_mb=$((FILE_MB * 4 + 1024))
+rm -rf "$RUN"
+mkdir -p "$RUN"
+log "running fio in the guest: $REPS repetitions of ${SIZES// /, } on ${GEOMETRIES// /, } (log: ${BENCH#$TOP/}/guest.log)"
+# Each job runs for at most RUNTIME seconds; give the whole run four times
+# what the jobs may take, so a guest that hangs is stopped.
+njobs=$(( REPS * ($(wc -w <<<"$SIZES") * (5 * 2 + 2) + $(wc -w <<<"$SIZES") * 2 * ($(wc -w <<<"$GEOMETRIES") - 1)) ))
+limit=$((njobs * (RUNTIME + 2) * 4 + 120))
+guest() {
+	# Lists go as comma-separated words: the kernel splits its command
+	# line at spaces.  UML puts the guest's memory in a file under
+	# TMPDIR: /dev/shm keeps it in the host's memory.
+	TMPDIR=/dev/shm timeout --foreground -k 10 "$limit" "$KDIR/linux" \
+		mem="${mem_mb}M" root=/dev/root rootfstype=hostfs rootflags=/ rw \
+		init="$TOP/harness/bench-guest.sh" brd.rd_nr=1 brd.rd_size="$rd_kib" \
+		con=null con0=null,fd:1 \
+		BENCH_OUT="$RUN" BENCH_REPS="$REPS" BENCH_SIZES="${SIZES// /,}" \
+		BENCH_FILE_MB="$FILE_MB" BENCH_RUNTIME="$RUNTIME" \
+		BENCH_GEOMETRIES="${GEOMETRIES// /,}" </dev/null
+}
+phase bench-run guest >"$BENCH/guest.log" 2>&1 || true
+if [ -f "$RUN/FAILED" ]; then
+	grep 'bench-guest' "$BENCH/guest.log" | tail -n 5 >&2
+	die "the guest failed: $(cat "$RUN/FAILED")"
+fi
+[ -f "$RUN/DONE" ] || {
+	tail -n 30 "$BENCH/guest.log" >&2
+	die "the guest stopped before it was done (crash, or over the ${limit}s limit); see ${BENCH#$TOP/}/guest.log"
+}
+
+phase bench-report /usr/bin/python3 "$TOP/harness/bench-report.py" "$RUN" | tee "$BENCH/report.txt"
+gnuplot -e "run='$RUN'; out='$BENCH/bench.png'; reps=$REPS" "$TOP/harness/bench.gp" 2>"$BENCH/gnuplot.log" ||
+	{ cat "$BENCH/gnuplot.log" >&2; die "gnuplot failed"; }
+log "table: ${BENCH#$TOP/}/report.txt, chart: ${BENCH#$TOP/}/bench.png, fio JSON: ${RUN#$TOP/}/raw"
+phase_report
