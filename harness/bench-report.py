@@ -145,7 +145,8 @@ def dat_files(run, data):
                 for bs in sizes(data):
                     r = ratio(data, geo, case, bs)
                     if r:
-                        label = f"{case} {bs}" if geo == "4k" else f"{case} {bs} ({geo})"
+                        label = f"{case} {bs}" if geo == "4k" else \
+                            f"{case} {bs} ({'1k blocks' if geo == '1k' else geo})"
                         f.write(f'"{label}" {r[0]:.4f} {r[1]:.4f} {r[2]:.4f}\n')
     with open(os.path.join(run, "mibs.dat"), "w") as f:
         f.write("# label bh iomap tmpfs (medians, MiB/s)\n")
