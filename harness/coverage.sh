@@ -82,6 +82,7 @@ capture() {
 		# --all: files whose code never ran count too.
 		"${lcov_cmd[@]}" -q "${opts[@]}" -c --all "${capture[@]}" -o "$info" \
 			2>"$BUILD/lcov.log" >&2 || die "lcov capture failed; see build/lcov.log"
+		drop_foreign "${lcov_cmd[@]}" -q "${opts[@]}"
 		return
 	fi
 	# lcov 1.16 has no --all: add a capture of the .gcno files (all zero).
@@ -89,6 +90,18 @@ capture() {
 		lcov -q -c "${capture[@]}" -o "$BUILD/coverage.run.info" 2>>"$BUILD/lcov.log" >&2 &&
 		lcov -q -a "$BUILD/coverage.zero.info" -a "$BUILD/coverage.run.info" -o "$info" \
 			2>>"$BUILD/lcov.log" >&2 || die "lcov capture failed; see build/lcov.log"
+	drop_foreign lcov -q
+}
+
+# Keep the sources of build/linux only.  A captured arch/um directory brings
+# generated files of the build directory (not in git, so nothing to blame)
+# and UML's asm headers, where gcc records lines of the generic headers it
+# inlines past the end of the file (genhtml: "contains only 328 lines but
+# coverage data refers to line 2059").
+drop_foreign() {
+	"$@" --remove "$info" "$KBUILD_DIR/*" "$TREE/arch/um/include/*" -o "$info.tmp" \
+		2>>"$BUILD/lcov.log" >&2 || die "lcov --remove failed; see build/lcov.log"
+	mv "$info.tmp" "$info"
 }
 
 report() {
