@@ -1093,15 +1093,9 @@ static u32 read_file(struct ext4_kunit_fs *fs, struct file *file, u8 *buf)
 static void check_reserved(struct ext4_kunit_fs *fs, struct file *file,
 			   const char *when)
 {
-	struct super_block *sb = fs->mnt->mnt_sb;
-	struct ext4_sb_info *sbi = EXT4_SB(sb);
-	int err;
+	struct ext4_sb_info *sbi = EXT4_SB(fs->mnt->mnt_sb);
 
-	/* sync_filesystem() wants s_umount, as syncfs(2) takes it. */
-	down_read(&sb->s_umount);
-	err = sync_filesystem(sb);
-	up_read(&sb->s_umount);
-	KUNIT_ASSERT_EQ(fs->test, err, 0);
+	ext4_kunit_sync_fs(fs);
 	KUNIT_EXPECT_EQ_MSG(fs->test,
 			    percpu_counter_sum(&sbi->s_dirtyclusters_counter),
 			    0LL, "%s: dirty (reserved) clusters after sync", when);

@@ -41,15 +41,9 @@ struct cluster_counters {
 static void read_counters(struct ext4_kunit_fs *fs,
 			  struct cluster_counters *c)
 {
-	struct super_block *sb = fs->mnt->mnt_sb;
-	struct ext4_sb_info *sbi = EXT4_SB(sb);
-	int err;
+	struct ext4_sb_info *sbi = EXT4_SB(fs->mnt->mnt_sb);
 
-	/* sync_filesystem() wants s_umount, as syncfs(2) takes it. */
-	down_read(&sb->s_umount);
-	err = sync_filesystem(sb);
-	up_read(&sb->s_umount);
-	KUNIT_ASSERT_EQ(fs->test, err, 0);
+	ext4_kunit_sync_fs(fs);
 	c->free = percpu_counter_sum(&sbi->s_freeclusters_counter);
 	c->dirty = percpu_counter_sum(&sbi->s_dirtyclusters_counter);
 }

@@ -577,6 +577,18 @@ void ext4_kunit_fallocate(struct ext4_kunit_fs *fs, struct file *file,
 			    mode, pos, len);
 }
 
+void ext4_kunit_sync_fs(struct ext4_kunit_fs *fs)
+{
+	struct super_block *sb = fs->mnt->mnt_sb;
+	int err;
+
+	/* sync_filesystem() wants s_umount, as syncfs(2) takes it. */
+	down_read(&sb->s_umount);
+	err = sync_filesystem(sb);
+	up_read(&sb->s_umount);
+	KUNIT_ASSERT_EQ_MSG(fs->test, err, 0, "sync_filesystem() failed");
+}
+
 void ext4_kunit_drop_cache(struct ext4_kunit_fs *fs, struct file *file)
 {
 	struct address_space *mapping = file->f_mapping;

@@ -191,6 +191,8 @@ void ext4_kunit_truncate(struct ext4_kunit_fs *fs, struct file *file,
 void ext4_kunit_fallocate(struct ext4_kunit_fs *fs, struct file *file,
 			  int mode, loff_t pos, loff_t len);
 void ext4_kunit_drop_cache(struct ext4_kunit_fs *fs, struct file *file);
+/* Write back and commit everything, as syncfs(2) does. */
+void ext4_kunit_sync_fs(struct ext4_kunit_fs *fs);
 
 /*
  * Block states over [lblk, lblk + nr), one character a block, returned as a

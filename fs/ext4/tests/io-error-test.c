@@ -262,19 +262,6 @@ static void expect_fs_healthy(struct ext4_kunit_fs *fs, const char *when)
 			       "journal aborted %s", when);
 }
 
-/* Commit the running transaction: blocks it freed can be allocated again. */
-static void sync_fs(struct ext4_kunit_fs *fs)
-{
-	struct super_block *sb = sb_of(fs);
-	int err;
-
-	/* sync_filesystem() wants s_umount, as syncfs(2) takes it. */
-	down_read(&sb->s_umount);
-	err = sync_filesystem(sb);
-	up_read(&sb->s_umount);
-	KUNIT_ASSERT_EQ(fs->test, err, 0);
-}
-
 /*
  * Commit and checkpoint everything, as EXT4_IOC_CHECKPOINT does: the
  * metadata is in place on disk, and the journal holds nothing to replay.
@@ -284,7 +271,7 @@ static void checkpoint(struct ext4_kunit_fs *fs)
 	journal_t *journal = journal_of(fs);
 	int err;
 
-	sync_fs(fs);
+	ext4_kunit_sync_fs(fs);
 	jbd2_journal_lock_updates(journal);
 	err = jbd2_journal_flush(journal, 0);
 	jbd2_journal_unlock_updates(journal);
@@ -586,7 +573,7 @@ static void fill_and_free(struct ext4_kunit_fs *fs, const u8 *block)
 	ext4_kunit_fsync(fs, victim);
 	atomic64_set(&sbi->s_resv_clusters, resv);
 	ext4_kunit_truncate(fs, victim, 0);
-	sync_fs(fs);
+	ext4_kunit_sync_fs(fs);
 	kunit_kfree(fs->test, buf);
 }
 

@@ -193,14 +193,9 @@ static char *map_of(struct kunit *test, char c, unsigned int n)
  */
 static void expect_fs_clean(struct ext4_kunit_fs *fs, const char *when)
 {
-	struct super_block *sb = fs->mnt->mnt_sb;
-	struct ext4_sb_info *sbi = EXT4_SB(sb);
-	int err;
+	struct ext4_sb_info *sbi = EXT4_SB(fs->mnt->mnt_sb);
 
-	down_read(&sb->s_umount);
-	err = sync_filesystem(sb);
-	up_read(&sb->s_umount);
-	KUNIT_EXPECT_EQ_MSG(fs->test, err, 0, "%s: sync_filesystem()", when);
+	ext4_kunit_sync_fs(fs);
 	KUNIT_EXPECT_EQ_MSG(fs->test,
 			    percpu_counter_sum(&sbi->s_dirtyclusters_counter),
 			    0LL, "%s: delayed allocation clusters reserved after sync",
