@@ -5,8 +5,9 @@
 usage: bench-report.py RUN_DIR
 
 RUN_DIR/raw holds one JSON per job, named r<rep>-<geometry>-<path>-<case>-<bs>
-(r<rep>-tmpfs-<case>-<bs> for the ceiling).  Writes RUN_DIR/report.txt (also
-printed), RUN_DIR/ratios.dat and RUN_DIR/mibs.dat for gnuplot.
+(r<rep>-tmpfs-<case>-<bs> for the ceiling).  Prints the tables (bench.sh
+keeps them in build/bench/report.txt) and writes RUN_DIR/ratios.dat and
+RUN_DIR/mibs.dat for gnuplot.
 
 Each figure is the median over the repetitions with min-max; a ratio is
 iomap/bh of the same repetition (the guest alternates which path goes first)
@@ -171,10 +172,7 @@ def main():
     table(out, data, "bigalloc", CASES[:1], "Buffered write, bigalloc (4k blocks, 64k clusters)")
     cpu_table(out, data)
     verdict(out, data)
-    text = "\n".join(out)
-    with open(os.path.join(run, "report.txt"), "w") as f:
-        f.write(text + "\n")
-    print(text)
+    print("\n".join(out))
     dat_files(run, data)
 
 
