@@ -55,19 +55,13 @@
  * the file must read back byte for byte as it was in the page cache.  The
  * next round starts from that content.
  *
- * The buffer_head path is the reference.  It has races of its own, seen
+ * The buffer_head path is the reference.  It has a race of its own, seen
  * on 7.3.4 without this series as with it, that the iomap path does not
- * show:
- *
- *  - FALLOC_FL_ZERO_RANGE: with delayed allocation, the page cache can keep
- *    data the zero range should have replaced, while the disk has zeros;
- *    without, reads see stale contents of blocks, data of other offsets.
- *    Its truncater does no zero range;
- *  - with blocks smaller than a page, a store through the mapping past EOF
- *    (inside the EOF page) stays in the page cache when the file grows over
- *    it, and reads as zeros after a remount: such bytes, the mapping's data
- *    in the page cache and zeros after the remount, are let through and
- *    counted.
+ * show: with blocks smaller than a page, a store through the mapping past
+ * EOF (inside the EOF page) stays in the page cache when the file grows
+ * over it, and reads as zeros after a remount.  Such bytes, the mapping's
+ * data in the page cache and zeros after the remount, are let through on
+ * that path and counted.
  *
  * UML runs one task at a time, with a 100 Hz tick: the threads take turns,
  * an operation each, handing the turn on as an operation starts, so that
@@ -225,8 +219,7 @@ struct race {
 	refcount_t refs;
 	unsigned int blocksize;
 	unsigned int log_max;
-	/* Upstream races of the buffer_head path, left out or let through. */
-	bool no_zero_range;
+	/* An upstream race of the buffer_head path, let through and counted. */
 	bool keep_eof_stores;
 	unsigned long kept_eof_stores;
 	unsigned long deadline;
@@ -432,9 +425,6 @@ static int run_truncater(struct racer *r)
 		struct race_op *op;
 		int err;
 
-		if (r->race->no_zero_range &&
-		    (type == OP_ZERO || type == OP_ZERO_KEEP))
-			type = OP_PUNCH;
 		if (type == OP_WRITE || type == OP_TRUNCATE) {
 			/* Truncates, twice as often as the others. */
 			bool up;
@@ -1221,7 +1211,6 @@ static void race_one_file(struct kunit *test)
 	cache = alloc_array(test, RACE_FILE_MAX, 1);
 	disk = alloc_array(test, RACE_FILE_MAX, 1);
 	race = race_alloc(test, cfg->geo->blocksize);
-	race->no_zero_range = cfg->path == EXT4_KUNIT_BH;
 	race->keep_eof_stores = cfg->path == EXT4_KUNIT_BH &&
 				cfg->geo->blocksize < PAGE_SIZE;
 	model_alloc(test, &model, race);

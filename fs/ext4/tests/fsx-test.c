@@ -52,12 +52,6 @@
  * fsx_opts adds mount options ("nodelalloc", ...), for soaks.  A soak of
  * many operations may need a longer KUnit case timeout (kunit.timeout=S,
  * seconds) and a longer harness timeout (KUNIT_TIMEOUT=S).
- *
- * One shape of operation is left out unless fsx_zero_eof=1: a zero range
- * without KEEP_SIZE whose offset and length are block aligned and which
- * extends the file from an EOF that is not block aligned.  ext4 gets it
- * wrong on both paths (see fsx_zero_over_eof()), and the suite would fail
- * on it whatever else it finds.
  */
 #include <kunit/test.h>
 #include <linux/falloc.h>
@@ -84,11 +78,6 @@ MODULE_PARM_DESC(fsx_ops, "ext4_fsx: operations per case");
 static bool fsx_verbose;
 module_param(fsx_verbose, bool, 0444);
 MODULE_PARM_DESC(fsx_verbose, "ext4_fsx: log every operation");
-
-static bool fsx_zero_eof;
-module_param(fsx_zero_eof, bool, 0444);
-MODULE_PARM_DESC(fsx_zero_eof,
-		 "ext4_fsx: also zero aligned ranges over an unaligned EOF (a known ext4 bug)");
 
 static char *fsx_opts;
 module_param(fsx_opts, charp, 0444);
@@ -401,22 +390,6 @@ static u32 fsx_total_weight(void)
 	return total;
 }
 
-/*
- * Whether zero range @r (without KEEP_SIZE) is block aligned and extends the
- * file from an EOF inside one of its blocks.  ext4 (on both paths) zeroes
- * the tail of the old EOF block after dropping the range from the page
- * cache and before converting it to unwritten, which reads the block's old
- * data back into the page cache: the zeroed range reads as that data until
- * the cache is dropped, and a later write to the block is lost
- * (buffer_head) or writes the old data back to disk (iomap).
- */
-static bool fsx_zero_over_eof(struct fsx *x, const struct fsx_rec *r)
-{
-	return IS_ALIGNED(r->pos | r->len, x->blocksize) &&
-	       !IS_ALIGNED(x->size, x->blocksize) &&
-	       r->pos < x->size && r->pos + r->len > x->size;
-}
-
 /* Draw the next operation and its arguments, one that the file allows. */
 static void fsx_draw(struct fsx *x, struct fsx_rec *r)
 {
@@ -443,11 +416,6 @@ static void fsx_draw(struct fsx *x, struct fsx_rec *r)
 			return;
 		case FSX_INSERT:
 			if (!fsx_insert_range(x, r))
-				continue;
-			return;
-		case FSX_ZERO:
-			fsx_range(x, r);
-			if (!fsx_zero_eof && fsx_zero_over_eof(x, r))
 				continue;
 			return;
 		default:
