@@ -10,15 +10,15 @@
 # fio on a plain and on a buffered_iomap mount.  Then prints the tables
 # (harness/bench-report.py) and draws build/bench/bench.png with gnuplot.
 #
-# BENCH_REPS (5), BENCH_SIZES ("1k 4k 64k 1m"), BENCH_FILE_MB (1024),
-# BENCH_RUNTIME (seconds per job at most, 2), BENCH_GEOMETRIES
+# BENCH_REPS (5), BENCH_SIZES ("1k 4k 64k 1m"), BENCH_FILE_MB (512),
+# BENCH_RUNTIME (seconds per job at most, 1), BENCH_GEOMETRIES
 # ("4k 1k bigalloc"; 1k and bigalloc run the write case only).
 . "$(dirname "$0")/lib.sh"
 
 REPS=${BENCH_REPS:-5}
 SIZES=${BENCH_SIZES:-1k 4k 64k 1m}
-FILE_MB=${BENCH_FILE_MB:-1024}
-RUNTIME=${BENCH_RUNTIME:-2}
+FILE_MB=${BENCH_FILE_MB:-512}
+RUNTIME=${BENCH_RUNTIME:-1}
 GEOMETRIES=${BENCH_GEOMETRIES:-4k 1k bigalloc}
 BENCH=$BUILD/bench
 KDIR=$BENCH/kernel
