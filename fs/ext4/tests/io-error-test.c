@@ -543,17 +543,31 @@ static void data_err_abort_overwrite(struct kunit *test)
  * its data, and they are all that later allocations can get.  The pool
  * of clusters that ext4 keeps back for metadata (s_resv_clusters, sysfs
  * reserved_clusters) would stay free and never written: the file gets it
- * too, and the few extents of one file need no metadata block.
+ * too.
+ *
+ * The file is allocated with fallocate() and its blocks are written on
+ * the device, not through the page cache.  Filling the space with
+ * delayed writes instead, as this did once, failed now and then under
+ * KASAN, whose timing interleaves writeback with the writes differently:
+ * with the reserved pool emptied and every free cluster claimed by a
+ * delayed block, writeback must not need a block for the extent tree,
+ * but a file split into more extents than its inode holds does, and so
+ * does converting part of an unwritten extent.  The fsync failed with
+ * -ENOSPC there (4k-iomap, in one run), or writeback retried the
+ * allocation for as long as the bitmaps showed free clusters, which they
+ * did, and a writer waiting for it hung in ext4_nonda_switch().  Both
+ * paths do that when the pool is empty; the pool exists to prevent it.
  */
 static void fill_and_free(struct ext4_kunit_fs *fs, const u8 *block)
 {
-	unsigned int max = EXT4_KUNIT_IMAGE_BYTES / SZ_64K + 2, i;
 	struct ext4_sb_info *sbi = EXT4_SB(sb_of(fs));
 	s64 resv = atomic64_read(&sbi->s_resv_clusters);
-	size_t bs = fs->geo->blocksize;
+	size_t bs = fs->geo->blocksize, i;
+	struct ext4_map_blocks map;
 	struct file *victim;
-	loff_t pos = 0, at;
-	ssize_t ret;
+	struct inode *inode;
+	unsigned int bits;
+	loff_t ret, len;
 	u8 *buf;
 
 	buf = kunit_kmalloc(fs->test, SZ_64K, GFP_KERNEL);
@@ -561,18 +575,37 @@ static void fill_and_free(struct ext4_kunit_fs *fs, const u8 *block)
 	for (i = 0; i < SZ_64K; i += bs)
 		memcpy(buf + i, block, bs);
 	victim = ext4_kunit_create(fs, "victim");
+	inode = file_inode(victim);
+	bits = inode->i_blkbits;
 	atomic64_set(&sbi->s_resv_clusters, 0);
-	for (i = 0; i < max; i++) {
-		at = pos;
-		ret = kernel_write(victim, buf, SZ_64K, &at);
-		if (ret <= 0)
+	ret = vfs_fallocate(victim, 0, 0, EXT4_KUNIT_IMAGE_BYTES);
+	KUNIT_ASSERT_EQ_MSG(fs->test, ret, -ENOSPC,
+			    "fallocate() did not fill the filesystem");
+	KUNIT_ASSERT_EQ_MSG(fs->test,
+			    percpu_counter_sum(&sbi->s_freeclusters_counter),
+			    0LL, "free clusters left after filling");
+
+	/* Write @block into every block of every extent of the file. */
+	map.m_lblk = 0;
+	while (map.m_lblk < EXT4_KUNIT_IMAGE_BYTES >> bits) {
+		map.m_len = (EXT4_KUNIT_IMAGE_BYTES >> bits) - map.m_lblk;
+		inode_lock_shared(inode);
+		ret = ext4_map_blocks(NULL, inode, &map, 0);
+		inode_unlock_shared(inode);
+		KUNIT_ASSERT_GE(fs->test, ret, 0);
+		if (!ret)
 			break;
-		pos += ret;
+		for (len = 0; len < (loff_t)map.m_len << bits; len += SZ_64K)
+			ext4_kunit_raw_io(fs, REQ_OP_WRITE,
+					  ((loff_t)map.m_pblk << bits) + len, buf,
+					  min_t(loff_t, SZ_64K,
+						((loff_t)map.m_len << bits) - len));
+		map.m_lblk += map.m_len;
 	}
-	KUNIT_ASSERT_LT_MSG(fs->test, i, max, "the filesystem never filled");
-	ext4_kunit_fsync(fs, victim);
-	atomic64_set(&sbi->s_resv_clusters, resv);
+	KUNIT_ASSERT_GT_MSG(fs->test, map.m_lblk, 0U,
+			    "fallocate() allocated nothing");
 	ext4_kunit_truncate(fs, victim, 0);
+	atomic64_set(&sbi->s_resv_clusters, resv);
 	ext4_kunit_sync_fs(fs);
 	kunit_kfree(fs->test, buf);
 }
