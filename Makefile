@@ -7,7 +7,7 @@ H := harness
 SHELL := /bin/bash
 export KERNEL_SRC PATCH FORCE
 
-.PHONY: all deps base tree export test coverage presubmit check check-debug bench selftest help clean distclean
+.PHONY: all deps base tree export test test-x86 coverage presubmit check check-debug bench selftest help clean distclean
 
 all: ## main job: deps, build/linux, build + run the suites with gcov, summary
 	@rm -f build/phases.log
@@ -31,13 +31,17 @@ test: ## build and run the suites in build/linux as it is (no deps, no tree upda
 	@rm -f build/phases.log
 	@$(H)/kunit.sh; rc=$$?; $(H)/summary.sh; exit $$rc
 
+test-x86: ## build build/linux for x86_64 and run the suites under qemu (TCG), with e2fsck
+	@rm -f build/phases.log
+	@$(H)/kunit-x86.sh; rc=$$?; EXT4_KUNIT_ARCH=x86_64 $(H)/summary.sh; exit $$rc
+
 coverage: ## lcov 2 differential report of the last run; per-patch table; PATCH=<n|name> lists unrun lines
 	@$(H)/coverage.sh
 
 presubmit: ## checkpatch --strict, build each patch in order, suites, per-patch table
 	@$(H)/presubmit.sh
 
-check: ## the test command: suites with coverage, per-patch table, harness self-tests
+check: ## the test command: suites with coverage, per-patch table, harness self-tests, debug kernels, x86_64 leg
 	@rm -f build/phases.log
 	@$(H)/phased.sh deps $(H)/deps.sh
 	@$(H)/phased.sh tree $(H)/tree.sh --ensure
@@ -45,6 +49,8 @@ check: ## the test command: suites with coverage, per-patch table, harness self-
 	 $(H)/phased.sh coverage $(H)/coverage.sh || rc=1; \
 	 $(H)/phased.sh selftest $(H)/selftest.sh || rc=1; \
 	 $(H)/check-debug.sh --no-times || rc=1; \
+	 $(H)/kunit-x86.sh || rc=1; \
+	 EXT4_KUNIT_ARCH=x86_64 $(H)/summary.sh --brief; \
 	 $(H)/summary.sh; exit $$rc
 
 check-debug: ## every suite on a lockdep and on a KASAN kernel; any kernel report fails
@@ -63,7 +69,7 @@ help: ## this list
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
 
 clean: ## remove build outputs, keep build/linux and the caches
-	rm -rf build/kunit build/kunit-* build/*.log build/*.json coverage
+	rm -rf build/kunit build/kunit-* build/*.log build/*.json build/*.kunitconfig coverage
 
 distclean: ## remove build/ (refuses if build/linux holds unexported work) and coverage/
 	@$(H)/distclean.sh

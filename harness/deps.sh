@@ -8,9 +8,10 @@
 # build-essential: gcc, make and libc6-dev for the UML kernel;
 # python3-ply, python3-git: checkpatch.pl's SPDX check (spdxcheck.py).
 # lib*-perl: the modules of trixie's lcov 2 (harness/lcov2.sh), from bookworm.
+# qemu-system-x86: the x86_64 leg under qemu (harness/kunit-x86.sh).
 pkgs="build-essential flex bison bc libelf-dev git perl python3 python3-ply python3-git
 xz-utils lcov ccache e2fsprogs libcapture-tiny-perl libdatetime-perl libtimedate-perl
-libdatetime-format-w3cdtf-perl"
+libdatetime-format-w3cdtf-perl qemu-system-x86"
 # 'deps.sh bench': what 'make bench' needs on top (fio, gnuplot for the chart).
 if [ "${1:-}" = bench ]; then
 	pkgs+=" fio gnuplot-nox strace"

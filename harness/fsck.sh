@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# fsck.sh prepare: make the sparse dump file that UML sees as ubd0 and print
-#                  its path (in /dev/shm, so it stays in memory)
-# fsck.sh check:   e2fsck -fn every filesystem the fixture copied to ubd0
+# fsck.sh prepare: make the sparse dump file that UML sees as ubd0 (qemu as
+#                  the virtio disk vda) and print its path (in /dev/shm, so
+#                  it stays in memory)
+# fsck.sh check:   e2fsck -fn every filesystem the fixture copied to it
 #
 # The fixture (fs/ext4/tests/fixture.c) copies each test's final filesystem
-# into 8 MiB slot N of ubd0 and logs "ext4-kunit: e2fsck slot N: <test>".
+# into the dump disk from 8 MiB slot N on (a filesystem larger than 8 MiB
+# takes the slots that follow) and logs "ext4-kunit: e2fsck slot N: <test>".
 . "$(dirname "$0")/lib.sh"
 
 SLOT_MIB=8
-SLOTS=${EXT4_KUNIT_DUMP_SLOTS:-1024}
+# x86_64 adds filesystems of 40 and 136 MiB: 5 and 17 slots each.
+if [ "$KUNIT_ARCH" = um ]; then
+	SLOTS=${EXT4_KUNIT_DUMP_SLOTS:-1024}
+else
+	SLOTS=${EXT4_KUNIT_DUMP_SLOTS:-8192}
+fi
 shm=/dev/shm
 [ -d "$shm" ] && [ -w "$shm" ] || shm=$BUILD
-DUMP=$shm/ext4-kunit-dump.$(echo "$TOP" | sha1sum | cut -c1-8).img
+DUMP=$shm/ext4-kunit-dump.$(echo "$TOP" | sha1sum | cut -c1-8)$RUN_SUFFIX.img
 
 case ${1:-} in
 prepare)

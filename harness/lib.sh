@@ -16,6 +16,11 @@ FLAVOUR=${EXT4_KUNIT_FLAVOUR:-}
 RUN_SUFFIX=${FLAVOUR:+-$FLAVOUR}
 # COVERAGE=0 builds without gcov in build/kunit-nocov, for the same reason.
 [ -n "$FLAVOUR" ] || [ "${COVERAGE:-1}" != 0 ] || RUN_SUFFIX=-nocov
+# EXT4_KUNIT_ARCH=x86_64: the x86_64 leg under qemu (harness/kunit-x86.sh),
+# with its own build directory, results and logs; the scripts that read
+# them (check-suites, fsck, summary) follow it.
+KUNIT_ARCH=${EXT4_KUNIT_ARCH:-um}
+[ "$KUNIT_ARCH" = um ] || RUN_SUFFIX=-$KUNIT_ARCH
 KBUILD_DIR=$BUILD/kunit$RUN_SUFFIX
 RESULTS=$BUILD/results$RUN_SUFFIX.json
 KUNIT_LOG=$BUILD/kunit$RUN_SUFFIX.log
