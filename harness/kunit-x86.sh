@@ -18,7 +18,10 @@ need python3 python3
 need flex flex
 need bison bison
 need bc bc
-need qemu-system-x86_64 qemu-system-x86
+# EXT4_KUNIT_QEMU: another qemu-system-x86_64 binary (the self-test names a
+# missing one).
+qemu=${EXT4_KUNIT_QEMU:-qemu-system-x86_64}
+need "$qemu" qemu-system-x86
 [ -d "$TREE/.git" ] || die "no build/linux; run 'make tree' first"
 cd "$TREE"
 rm -f "$RESULTS" "$KUNIT_LOG" "$FSCK_LOG"
@@ -56,7 +59,7 @@ run() {
 	# -no-reboot: the kernel's reboot at the end (kunit_shutdown=reboot,
 	# or panic=-1 after a panic) ends qemu; timeout ends a hang.
 	timeout --foreground -k 10 "${KUNIT_TIMEOUT:-1800}" \
-		qemu-system-x86_64 -nodefaults -nographic -no-reboot \
+		"$qemu" -nodefaults -nographic -no-reboot \
 		-accel tcg -cpu max -smp 2 -m 3072 -bios qboot.rom \
 		-kernel "$KBUILD_DIR/arch/x86/boot/bzImage" -append "$cmdline" \
 		-drive "file=$dump,format=raw,if=virtio,cache=unsafe" \

@@ -194,5 +194,9 @@ printf '%s\n' "[    4.000000] BUG: KASAN: slab-use-after-free in ext4_iomap_fini
 expect_fail "check-debug: a KASAN report fails and is printed" "slab-use-after-free in ext4_iomap" \
 	"$H/kernel-reports.sh" "$scratch/kasan.log"
 
+# 7. The x86_64 leg without qemu says how to install it, before building.
+expect_fail "x86_64: a missing qemu names make deps" "run 'make deps'.*qemu-system-x86" \
+	env EXT4_KUNIT_QEMU=qemu-system-x86_64-missing "$H/kunit-x86.sh"
+
 echo "selftest: $pass passed, $fail failed"
 [ $fail -eq 0 ]
