@@ -60,7 +60,7 @@ run() {
 	# or panic=-1 after a panic) ends qemu; timeout ends a hang.
 	timeout --foreground -k 10 "${KUNIT_TIMEOUT:-1800}" \
 		"$qemu" -nodefaults -nographic -no-reboot \
-		-accel tcg -cpu max -smp 2 -m 3072 -bios qboot.rom \
+		-accel tcg -cpu max -smp 1 -m 3072 -bios qboot.rom \
 		-kernel "$KBUILD_DIR/arch/x86/boot/bzImage" -append "$cmdline" \
 		-drive "file=$dump,format=raw,if=virtio,cache=unsafe" \
 		-serial stdio </dev/null >"$log" 2>&1
