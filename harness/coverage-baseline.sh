@@ -42,10 +42,13 @@ git worktree prune
 git worktree add -q --detach "$src" "$commit"
 lcov=("$lcov2/lcov" --config-file "$lcov2/../../etc/lcovrc" -q --branch-coverage
 	--ignore-errors inconsistent --parallel "${JOBS:-$(nproc)}")
-make_opts=()
+# gcov only in the directories captured below (see gcov_only_in in lib.sh),
+# and the same layout relative to CCACHE_BASEDIR as the suites' build
+# (linux/ and kunit/ side by side): the other objects come from ccache.
+make_opts=(--make_options "$(gcov_only_in fs/ext4 fs/iomap)")
 if command -v ccache >/dev/null; then
-	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_BASEDIR=$src CCACHE_NOHASHDIR=1
-	make_opts=(--make_options "CC=ccache gcc")
+	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_BASEDIR=$BUILD/baseline CCACHE_NOHASHDIR=1
+	make_opts+=(--make_options "CC=ccache gcc")
 fi
 # --all: files whose code never ran count too.
 { (cd "$src" && ./tools/testing/kunit/kunit.py run --arch=um --build_dir="$out" \

@@ -68,16 +68,13 @@ else
 fi
 
 capture() {
-	local n_gcda dirs d capture=()
+	local n_gcda d capture=()
 	n_gcda=$(find "$KBUILD_DIR" -name '*.gcda' | wc -l)
 	[ "$n_gcda" -gt 0 ] || die "no .gcda files under build/kunit: run the suites with coverage first
   ('make'; a kernel that panicked writes none)"
-	# Directories to capture: fs/ext4, fs/iomap and every directory whose
-	# sources the series touches, less those inside another (lcov 2
-	# refuses to see a file twice).
-	dirs=$( { echo fs/ext4; echo fs/iomap; git diff --name-only base -- '*.c' | xargs -r -n1 dirname; } |
-		sort -u | awk '{ for (k in kept) if (index($0, k "/") == 1) next; kept[$0]; print }')
-	for d in $dirs; do [ -d "$KBUILD_DIR/$d" ] && capture+=(-d "$KBUILD_DIR/$d"); done
+	# Directories to capture: the ones harness/kunit.sh builds with gcov
+	# (lcov 2 refuses to see a file twice: none is inside another).
+	for d in $(coverage_dirs); do [ -d "$KBUILD_DIR/$d" ] && capture+=(-d "$KBUILD_DIR/$d"); done
 	if [ -n "$lcov2" ]; then
 		# --all: files whose code never ran count too.
 		"${lcov_cmd[@]}" -q "${opts[@]}" -c --all "${capture[@]}" -o "$info" \

@@ -19,10 +19,14 @@ args=(--arch=um --build_dir="$KBUILD_DIR" --kunitconfig="$TOP/.kunitconfig")
 if [ -n "$FLAVOUR" ]; then
 	[ -f "$TOP/harness/$FLAVOUR.config" ] || die "no harness/$FLAVOUR.config for EXT4_KUNIT_FLAVOUR=$FLAVOUR"
 	args+=(--kunitconfig="$TOP/harness/$FLAVOUR.config")
-elif [ "${COVERAGE:-1}" != 0 ]; then
-	args+=(--kunitconfig=tools/testing/kunit/configs/coverage_uml.config)
 fi
 make_opts=()
+if [ -z "$FLAVOUR" ] && [ "${COVERAGE:-1}" != 0 ]; then
+	args+=(--kunitconfig=tools/testing/kunit/configs/coverage_uml.config)
+	# gcov only where coverage reads, so that ccache serves the rest.
+	# shellcheck disable=SC2046 # one word per directory
+	make_opts=(--make_options "$(gcov_only_in $(coverage_dirs))")
+fi
 if command -v ccache >/dev/null; then
 	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 	# The tree's and the build directory's paths are part of every compile
@@ -30,7 +34,7 @@ if command -v ccache >/dev/null; then
 	# to the compiler's directory, so that clones of the repo can share
 	# results.
 	export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
-	make_opts=(--make_options "CC=ccache gcc")
+	make_opts+=(--make_options "CC=ccache gcc")
 else
 	warn "ccache not found: builds will not be cached (make deps installs it)"
 fi

@@ -72,6 +72,29 @@ phase_report() {
 	cat "$PHASE_LOG"
 }
 
+# coverage_dirs: the directories coverage reads, relative to the tree, one a
+# line: fs/ext4, fs/iomap and every directory whose C sources build/linux
+# changes against the base, less those inside another one.
+coverage_dirs() {
+	{ echo fs/ext4; echo fs/iomap; git -C "$TREE" diff --name-only base -- '*.c' | xargs -r -n1 dirname; } |
+		sort -u | awk '{ for (k in kept) if (index($0, k "/") == 1) next; kept[$0]; print }'
+}
+
+# gcov_only_in DIR...: a make argument that keeps UML's gcov flags to the
+# objects of DIR and below.  gcc records the working directory in a .gcno
+# and the absolute .gcda path in a profiled object, so ccache (rightly)
+# never reuses a profiled object in another clone; profiling only what
+# coverage reads lets every other object come from ccache.  kbuild filters
+# ccflags-remove-y out of each directory's flags, and make expands this
+# value in each directory, where $(obj) is the directory.  A command-line
+# value replaces the Makefiles' own: in 7.3 only kernel/trace and lib set one,
+# and only with FUNCTION_TRACER, which UML does not have.
+gcov_only_in() {
+	local d pats=
+	for d; do pats+="$d $d/% "; done
+	printf '%s' "ccflags-remove-y=\$(if \$(filter ${pats% },\$(obj)),,-fprofile-arcs -ftest-coverage)"
+}
+
 # The Debian archive to fetch from: DEBIAN_MIRROR, else the machine's own.
 debian_mirror() {
 	local m=${DEBIAN_MIRROR:-}

@@ -65,6 +65,12 @@ build_each() {
 	# olddefconfig drops the options an early patch does not know yet;
 	# start every step from the full configuration again.
 	cp "$KBUILD_DIR/.config" "$BUILD/presubmit.config"
+	# The gcov scope of harness/kunit.sh at the head of the series, for
+	# every step: otherwise a directory that a later patch changes would
+	# be built without gcov, then again with it.
+	local gcov
+	# shellcheck disable=SC2046 # one word per directory
+	gcov=$(gcov_only_in $(coverage_dirs))
 	trap restore EXIT
 	for c in $commits; do
 		n=$((n + 1))
@@ -72,7 +78,8 @@ build_each() {
 		cp "$BUILD/presubmit.config" "$KBUILD_DIR/.config"
 		log=$BUILD/presubmit-build-$n.log
 		if ! make -s ARCH=um O="$KBUILD_DIR" olddefconfig >"$log" 2>&1 ||
-		   ! make -s ARCH=um O="$KBUILD_DIR" -j"$(nproc)" ${CCACHE_CC:+CC="$CCACHE_CC"} >>"$log" 2>&1; then
+		   ! make -s ARCH=um O="$KBUILD_DIR" -j"$(nproc)" ${CCACHE_CC:+CC="$CCACHE_CC"} "$gcov" \
+			>>"$log" 2>&1; then
 			echo "FAIL $(printf '%04d' $n) does not build; see ${log#$TOP/}"
 			tail -n 20 "$log" | sed 's/^/    /'
 			restore
