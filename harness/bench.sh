@@ -63,7 +63,8 @@ build() {
 		done
 		cp "$TOP/harness/bench.config" "$KDIR/bench.config"
 	fi
-	make -C "$TREE" -s ARCH=um O="$KDIR" -j"${JOBS:-$(nproc)}" CC="$cc" linux
+	"$TOP/harness/progress.sh" --append "$KDIR" "$BENCH/build.log" \
+		make -C "$TREE" -s ARCH=um O="$KDIR" -j"${JOBS:-$(nproc)}" CC="$cc" linux
 }
 log "building the bench kernel in ${KDIR#$TOP/} (log: ${BENCH#$TOP/}/build.log)"
 phase bench-build build >"$BENCH/build.log" 2>&1 || {

@@ -51,11 +51,12 @@ if command -v ccache >/dev/null; then
 	make_opts+=(--make_options "CC=ccache gcc")
 fi
 # --all: files whose code never ran count too.
-{ (cd "$src" && ./tools/testing/kunit/kunit.py run --arch=um --build_dir="$out" \
+(cd "$src" && "$TOP/harness/progress.sh" "$out" "$BUILD/baseline.log" \
+	./tools/testing/kunit/kunit.py run --arch=um --build_dir="$out" \
 	--jobs="${JOBS:-$(nproc)}" "${make_opts[@]}" \
 	--kunitconfig=fs/ext4 --kunitconfig=tools/testing/kunit/configs/coverage_uml.config) &&
-  "${lcov[@]}" -c --all -d "$out/fs/ext4" -d "$out/fs/iomap" -o "$out/baseline.info"
-} >"$BUILD/baseline.log" 2>&1 || {
+"${lcov[@]}" -c --all -d "$out/fs/ext4" -d "$out/fs/iomap" -o "$out/baseline.info" \
+	>>"$BUILD/baseline.log" 2>&1 || {
 	tail -n 30 "$BUILD/baseline.log" >&2
 	die "the coverage baseline did not build or run; see build/baseline.log"
 }

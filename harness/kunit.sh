@@ -40,8 +40,8 @@ else
 fi
 jobs=${JOBS:-$(nproc)}
 
-phase build$RUN_SUFFIX ./tools/testing/kunit/kunit.py build "${args[@]}" --jobs="$jobs" "${make_opts[@]}" \
-	>"$BUILD_LOG" 2>&1 || {
+phase build$RUN_SUFFIX "$TOP/harness/progress.sh" "$KBUILD_DIR" "$BUILD_LOG" \
+	./tools/testing/kunit/kunit.py build "${args[@]}" --jobs="$jobs" "${make_opts[@]}" || {
 	tail -n 40 "$BUILD_LOG" >&2
 	die "the kernel did not build; full log: ${BUILD_LOG#$TOP/}"
 }

@@ -78,8 +78,8 @@ build_each() {
 		cp "$BUILD/presubmit.config" "$KBUILD_DIR/.config"
 		log=$BUILD/presubmit-build-$n.log
 		if ! make -s ARCH=um O="$KBUILD_DIR" olddefconfig >"$log" 2>&1 ||
-		   ! make -s ARCH=um O="$KBUILD_DIR" -j"$(nproc)" ${CCACHE_CC:+CC="$CCACHE_CC"} "$gcov" \
-			>>"$log" 2>&1; then
+		   ! "$TOP/harness/progress.sh" --append "$KBUILD_DIR" "$log" \
+			make -s ARCH=um O="$KBUILD_DIR" -j"$(nproc)" ${CCACHE_CC:+CC="$CCACHE_CC"} "$gcov"; then
 			echo "FAIL $(printf '%04d' $n) does not build; see ${log#$TOP/}"
 			tail -n 20 "$log" | sed 's/^/    /'
 			restore

@@ -198,5 +198,26 @@ expect_fail "check-debug: a KASAN report fails and is printed" "slab-use-after-f
 expect_fail "x86_64: a missing qemu names make deps" "run 'make deps'.*qemu-system-x86" \
 	env EXT4_KUNIT_QEMU=qemu-system-x86_64-missing "$H/kunit-x86.sh"
 
+# 8. Build progress: a quick build prints nothing and remembers its objects;
+#    a longer one counts the objects it writes against that number, in plain
+#    lines off a terminal, and keeps the build's exit status.
+pb=$scratch/progress
+out=$("$H/progress.sh" "$pb" "$pb.log" sh -c 'touch "$0/a.o" "$0/b.o"; echo built' "$pb" 2>&1) && rc=0 || rc=$?
+if [ $rc = 0 ] && [ -z "$out" ] && [ "$(cat "$pb/.objects")" = 2 ] && [ "$(cat "$pb.log")" = built ]; then
+	ok "progress: a quick build is quiet and its output goes to the log"
+else
+	not_ok "progress: a quick build is quiet and its output goes to the log (exit $rc)" "$out"
+fi
+out=$(PROGRESS_QUIET=0 PROGRESS_TICK=1 PROGRESS_EVERY=1 "$H/progress.sh" --append "$pb" "$pb.log" \
+	sh -c 'sleep 2.5; touch "$0/c.o"; sleep 1.5; echo again; exit 3' "$pb" 2>&1) && rc=0 || rc=$?
+if [ $rc = 3 ] && grep -q '^  .*progress: 0/2 objects (0%), 0:0[0-9]$' <<<"$out" &&
+   tail -n 1 <<<"$out" | grep -q '^  .*progress: 1/2 objects (50%), 0:0[0-9] (failed)$' &&
+   [ "$(cat "$pb/.objects")" = 2 ] && [ "$(tail -n 1 "$pb.log")" = again ]; then
+	ok "progress: a longer build shows objects against the last count, keeps its status"
+else
+	not_ok "progress: a longer build shows objects against the last count, keeps its status (exit $rc)" \
+		"$out"
+fi
+
 echo "selftest: $pass passed, $fail failed"
 [ $fail -eq 0 ]
