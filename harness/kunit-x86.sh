@@ -44,8 +44,8 @@ else
 fi
 jobs=${JOBS:-$(nproc)}
 
-phase build-x86_64 ./tools/testing/kunit/kunit.py build "${args[@]}" --jobs="$jobs" "${make_opts[@]}" \
-	>"$BUILD_LOG" 2>&1 || {
+phase build-x86_64 "$TOP/harness/progress.sh" "$KBUILD_DIR" "$BUILD_LOG" \
+	./tools/testing/kunit/kunit.py build "${args[@]}" --jobs="$jobs" "${make_opts[@]}" || {
 	tail -n 40 "$BUILD_LOG" >&2
 	die "the x86_64 kernel did not build; full log: ${BUILD_LOG#$TOP/}"
 }
