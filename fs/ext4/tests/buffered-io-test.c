@@ -216,6 +216,37 @@ static void truncate_down_mid_block_zeroes_tail(struct kunit *test)
 	expect_file(fs, f, 3, 3 * bs, cut, 3 * bs, "after remount");
 }
 
+/*
+ * Truncating into the middle of a block of dirty data keeps the bytes below
+ * the new size.  With blocks above the page size the data sits in a folio
+ * larger than a block; truncate splits it only down to the block size, so
+ * the block-sized folio around the new size stays with data on both sides
+ * of it, and must not be dropped with the folios past the new size.
+ */
+static void truncate_dirty_mid_block_keeps_data(struct kunit *test)
+{
+	unsigned int bs = geo(test)->blocksize;
+	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, cfg(test), NULL);
+	struct file *f = ext4_kunit_create(fs, "dirty");
+	size_t len = 4 * max_t(size_t, bs, PAGE_SIZE);
+	loff_t cut = bs + bs / 2;
+
+	write_pattern(fs, f, 4, 0, len);
+	ext4_kunit_assert_large_folio(fs, f, bs);
+	ext4_kunit_truncate(fs, f, cut);
+	KUNIT_EXPECT_EQ(test, isize(f), cut);
+	expect_file(fs, f, 4, cut, cut, cut, "page cache after truncate");
+
+	ext4_kunit_fsync(fs, f);
+	ext4_kunit_drop_cache(fs, f);
+	expect_file(fs, f, 4, cut, cut, cut, "disk after truncate");
+	ext4_kunit_truncate(fs, f, 3 * bs);
+	expect_file(fs, f, 4, 3 * bs, cut, 3 * bs, "after truncate up");
+	ext4_kunit_remount(fs);
+	f = ext4_kunit_open(fs, "dirty");
+	expect_file(fs, f, 4, 3 * bs, cut, 3 * bs, "after remount");
+}
+
 /* Ranges in blocks plus bytes; maps of blocks 0-3 after the operation. */
 struct range_case {
 	const char *name;
@@ -400,6 +431,7 @@ static struct kunit_case ext4_buffered_io_cases[] = {
 			 config_gen_params),
 	KUNIT_CASE_PARAM(hole_reads_zero, config_gen_params),
 	KUNIT_CASE_PARAM(truncate_down_mid_block_zeroes_tail, config_gen_params),
+	KUNIT_CASE_PARAM(truncate_dirty_mid_block_keeps_data, config_gen_params),
 	KUNIT_CASE_PARAM(punch_hole, config_gen_params),
 	KUNIT_CASE_PARAM(zero_range, config_gen_params),
 	KUNIT_CASE_PARAM(data_and_size_survive_remount, config_gen_params),

@@ -22,6 +22,7 @@
 #include <linux/fs_struct.h>
 #include <linux/kthread.h>
 #include <linux/major.h>
+#include <linux/moduleparam.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/pagemap.h>
@@ -31,13 +32,21 @@
 
 #include "fixture.h"
 #include "../ext4_extents.h"
+#include "../ext4_jbd2.h"
 /* reconfigure_super(): EXT4_KUNIT_IO_TESTS is built in, never a module. */
 #include "../../internal.h"
 
 #define RAMDISK_DEV	MKDEV(RAMDISK_MAJOR, 0)
 #define RAMDISK_PATH	"/ext4-kunit-ram0"
-/* UML's first ubd device: where final images go for the host's e2fsck. */
-#define DUMP_DEV	MKDEV(UBD_MAJOR, 0)
+
+/*
+ * The disk that receives a copy of each test's final filesystem, for the
+ * host's e2fsck: UML's first ubd disk unless the harness names another one,
+ * such as qemu's virtio disk (ext4_test.dump_dev=vda).
+ */
+static char *dump_dev = "ubda";
+module_param(dump_dev, charp, 0444);
+MODULE_PARM_DESC(dump_dev, "disk that receives each test's filesystem for e2fsck");
 
 struct ext4_kunit_file {
 	struct list_head list;
@@ -66,6 +75,16 @@ const struct ext4_kunit_config ext4_kunit_configs[EXT4_KUNIT_NR_CONFIGS] = {
 	  .path = EXT4_KUNIT_BH },
 	{ .name = "bigalloc16k-iomap", .geo = &ext4_kunit_geometries[3],
 	  .path = EXT4_KUNIT_IOMAP },
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	{ .name = "16k-bh", .geo = &ext4_kunit_geometries[4],
+	  .path = EXT4_KUNIT_BH },
+	{ .name = "16k-iomap", .geo = &ext4_kunit_geometries[4],
+	  .path = EXT4_KUNIT_IOMAP },
+	{ .name = "64k-bh", .geo = &ext4_kunit_geometries[5],
+	  .path = EXT4_KUNIT_BH },
+	{ .name = "64k-iomap", .geo = &ext4_kunit_geometries[5],
+	  .path = EXT4_KUNIT_IOMAP },
+#endif
 };
 
 KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
@@ -97,7 +116,7 @@ static int make_ramdisk_node(void)
 	return err;
 }
 
-/* Decompress the geometry's image into a buffer of EXT4_KUNIT_IMAGE_BYTES. */
+/* Decompress the geometry's image into a buffer of geo->bytes. */
 static size_t unpack_image(struct kunit *test,
 			   const struct ext4_kunit_geometry *geo, void *out)
 {
@@ -105,7 +124,7 @@ static size_t unpack_image(struct kunit *test,
 		.in = geo->image,
 		.in_size = geo->image_end - geo->image,
 		.out = out,
-		.out_size = EXT4_KUNIT_IMAGE_BYTES,
+		.out_size = geo->bytes,
 	};
 	struct xz_dec *xz;
 	enum xz_ret ret;
@@ -117,6 +136,9 @@ static size_t unpack_image(struct kunit *test,
 	KUNIT_ASSERT_EQ_MSG(test, ret, XZ_STREAM_END,
 			    "image %s does not unpack (xz_dec_run() = %d)",
 			    geo->name, ret);
+	KUNIT_ASSERT_EQ_MSG(test, b.out_pos, (size_t)geo->bytes,
+			    "image %s is not the size images.c gives",
+			    geo->name);
 	return b.out_pos;
 }
 
@@ -139,7 +161,7 @@ static const void *unpacked_image(struct kunit *test,
 	KUNIT_ASSERT_LT(test, i, EXT4_KUNIT_NR_GEOMETRIES);
 	mutex_lock(&unpacked_lock);
 	if (!unpacked[i]) {
-		buf = vmalloc(EXT4_KUNIT_IMAGE_BYTES);
+		buf = vmalloc(geo->bytes);
 		if (buf) {
 			unpacked_size[i] = unpack_image(test, geo, buf);
 			unpacked[i] = buf;
@@ -326,12 +348,13 @@ static void unmount_fs(struct ext4_kunit_fs *fs)
  * all zeros: the dump file starts sparse, so they read as zeros there, and
  * most of an image is unused space.
  */
-static int copy_nonzero(struct file *dump, const u8 *buf, loff_t pos)
+static int copy_nonzero(struct file *dump, const u8 *buf, size_t len,
+			loff_t pos)
 {
 	const size_t chunk = SZ_64K;
 	size_t off;
 
-	for (off = 0; off < EXT4_KUNIT_IMAGE_BYTES; off += chunk) {
+	for (off = 0; off < len; off += chunk) {
 		loff_t at = pos + off;
 
 		if (!memchr_inv(buf + off, 0, chunk))
@@ -343,29 +366,49 @@ static int copy_nonzero(struct file *dump, const u8 *buf, loff_t pos)
 }
 
 /*
- * Copy ram0 into the next slot of ubd0 and log which test it came from; the
- * harness runs e2fsck -fn on each slot after the kernel halts.
+ * Open the disk named by dump_dev.  Built-in suites run before devtmpfs is
+ * on /dev, so it is found by name among the block devices, not by a path.
+ */
+static struct file *open_dump_dev(void)
+{
+	struct device *dev;
+	dev_t devt;
+
+	dev = class_find_device_by_name(&block_class, dump_dev);
+	if (!dev)
+		return ERR_PTR(-ENODEV);
+	devt = dev->devt;
+	put_device(dev);
+	return bdev_file_open_by_dev(devt, BLK_OPEN_READ | BLK_OPEN_WRITE,
+				     NULL, NULL);
+}
+
+/*
+ * Copy ram0 into the next slot of the dump disk and log which test it came
+ * from; the harness runs e2fsck -fn on each slot after the kernel halts.
  */
 static void dump_fs(struct ext4_kunit_fs *fs)
 {
+	unsigned int nslots = DIV_ROUND_UP(fs->geo->bytes, EXT4_KUNIT_SLOT_BYTES);
+	size_t len = fs->geo->bytes;
 	struct file *dump, *ram;
 	loff_t in = 0, out;
 	unsigned int slot;
 	void *buf;
 	int err = 0;
 
-	dump = bdev_file_open_by_dev(DUMP_DEV, BLK_OPEN_READ | BLK_OPEN_WRITE,
-				     NULL, NULL);
+	dump = open_dump_dev();
 	if (IS_ERR(dump)) {
-		pr_info_once("ext4-kunit: no ubd0 (%pe): filesystems are not checked after the run\n",
-			     dump);
+		pr_info_once("ext4-kunit: no dump disk %s (%pe): filesystems are not checked after the run\n",
+			     dump_dev, dump);
 		return;
 	}
-	slot = atomic_inc_return(&ext4_kunit_dump_slots) - 1;
-	out = (loff_t)slot * EXT4_KUNIT_IMAGE_BYTES;
-	buf = vmalloc(EXT4_KUNIT_IMAGE_BYTES);
+	/* A larger filesystem takes several slots; the log names the first. */
+	slot = atomic_add_return(nslots, &ext4_kunit_dump_slots) - nslots;
+	out = (loff_t)slot * EXT4_KUNIT_SLOT_BYTES;
+	buf = vmalloc(len);
 	ram = bdev_file_open_by_dev(RAMDISK_DEV, BLK_OPEN_READ, NULL, NULL);
-	if (out + EXT4_KUNIT_IMAGE_BYTES > bdev_nr_bytes(file_bdev(dump)))
+	if (out + len > bdev_nr_bytes(file_bdev(dump)))
 		err = -ENOSPC;
 	else if (!buf)
 		err = -ENOMEM;
@@ -374,9 +417,8 @@ static void dump_fs(struct ext4_kunit_fs *fs)
 	if (!err) {
 		/* Data went to ram0 by bio: drop the stale cached copy. */
 		invalidate_bdev(file_bdev(ram));
-		if (kernel_read(ram, buf, EXT4_KUNIT_IMAGE_BYTES, &in) !=
-			EXT4_KUNIT_IMAGE_BYTES ||
-		    copy_nonzero(dump, buf, out) || vfs_fsync(dump, 0))
+		if (kernel_read(ram, buf, len, &in) != len ||
+		    copy_nonzero(dump, buf, len, out) || vfs_fsync(dump, 0))
 			err = -EIO;
 	}
 	if (err)
@@ -473,6 +515,81 @@ const char *ext4_kunit_path_name(struct inode *inode)
 	return ext4_inode_buffered_iomap(inode) ? "iomap" : "buffer_head";
 }
 
+/*
+ * Where the kernel has large folios (THP), a regular file's mapping must
+ * allow them, with blocks above the page size as its smallest folio; only
+ * data=journal keeps a file to its smallest folio.  Without THP a folio is
+ * a page, and blocks above the page size do not mount.  Like the path
+ * check, skipped for tests that move files between paths: a cached inode
+ * keeps the folio orders it was loaded with.
+ */
+static void assert_folio_orders(struct ext4_kunit_fs *fs, const char *name,
+				struct inode *inode)
+{
+	struct address_space *mapping = inode->i_mapping;
+	unsigned int min_order = EXT4_SB(inode->i_sb)->s_min_folio_order;
+
+	KUNIT_ASSERT_EQ_MSG(fs->test, mapping_min_folio_order(mapping),
+			    min_order,
+			    "%s: smallest folio of order %u for %u-byte blocks",
+			    name, mapping_min_folio_order(mapping),
+			    fs->geo->blocksize);
+	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ||
+	    ext4_should_journal_data(inode))
+		return;
+	KUNIT_ASSERT_TRUE_MSG(fs->test, mapping_large_folio_support(mapping),
+			      "%s: no large folios on %s (%s)", name,
+			      fs->geo->name, fs->opts ?: "");
+	KUNIT_ASSERT_GT_MSG(fs->test, mapping_max_folio_order(mapping),
+			    min_order,
+			    "%s: largest folio no larger than the smallest on %s",
+			    name, fs->geo->name);
+}
+
+size_t ext4_kunit_min_folio_size(struct file *file)
+{
+	return PAGE_SIZE << mapping_min_folio_order(file->f_mapping);
+}
+
+size_t ext4_kunit_max_folio_size(struct file *file)
+{
+	return PAGE_SIZE << mapping_max_folio_order(file->f_mapping);
+}
+
+struct folio *ext4_kunit_folio_at(struct file *file, loff_t pos)
+{
+	struct folio *folio = filemap_lock_folio(file->f_mapping,
+						 pos >> PAGE_SHIFT);
+
+	return IS_ERR(folio) ? NULL : folio;
+}
+
+size_t ext4_kunit_folio_size_at(struct file *file, loff_t pos)
+{
+	struct folio *folio = ext4_kunit_folio_at(file, pos);
+	size_t size;
+
+	if (!folio)
+		return 0;
+	size = folio_size(folio);
+	folio_unlock(folio);
+	folio_put(folio);
+	return size;
+}
+
+void ext4_kunit_assert_large_folio(struct ext4_kunit_fs *fs, struct file *file,
+				   loff_t pos)
+{
+	size_t size = ext4_kunit_folio_size_at(file, pos);
+
+	KUNIT_ASSERT_NE_MSG(fs->test, size, 0,
+			    "no folio caches byte %lld", pos);
+	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		KUNIT_ASSERT_GT_MSG(fs->test, size, PAGE_SIZE,
+				    "byte %lld is in a folio of one page on %s (%s)",
+				    pos, fs->geo->name, fs->opts ?: "");
+}
+
 static struct file *track_file(struct ext4_kunit_fs *fs, const char *name,
 			       struct file *file)
 {
@@ -495,6 +612,8 @@ static struct file *track_file(struct ext4_kunit_fs *fs, const char *name,
 				    name, ext4_kunit_path_name(inode),
 				    fs->iomap ? "buffered_iomap" : "buffer_head",
 				    fs->opts ?: "");
+	if (fs->check_path && S_ISREG(inode->i_mode))
+		assert_folio_orders(fs, name, inode);
 	return file;
 }
 
@@ -702,7 +821,7 @@ void *ext4_kunit_image_buffer(struct kunit *test)
 
 void ext4_kunit_snapshot(struct ext4_kunit_fs *fs, void *image)
 {
-	ext4_kunit_raw_io(fs, REQ_OP_READ, 0, image, EXT4_KUNIT_IMAGE_BYTES);
+	ext4_kunit_raw_io(fs, REQ_OP_READ, 0, image, fs->geo->bytes);
 }
 
 void ext4_kunit_crash_remount(struct ext4_kunit_fs *fs, const void *snapshot)
@@ -711,7 +830,7 @@ void ext4_kunit_crash_remount(struct ext4_kunit_fs *fs, const void *snapshot)
 
 	unmount_fs(fs);
 	ext4_kunit_raw_io(fs, REQ_OP_WRITE, 0, (void *)snapshot,
-			  EXT4_KUNIT_IMAGE_BYTES);
+			  fs->geo->bytes);
 	/* Nothing cached from before the "crash" may be read back. */
 	bdev_file = bdev_file_open_by_dev(RAMDISK_DEV, BLK_OPEN_READ, NULL,
 					  NULL);

@@ -8,9 +8,10 @@
  * sets up is torn down by kunit_add_action(), so a test that fails half way
  * leaks no mount, file or memory.
  *
- * After the last unmount the fixture copies the filesystem to a slot of the
- * UML ubd0 device when there is one, so that the host can run e2fsck -fn on
- * every filesystem a test left behind.
+ * After the last unmount the fixture copies the filesystem to a slot of a
+ * dump disk when there is one (UML's ubd0, or the disk that the parameter
+ * ext4_test.dump_dev names), so that the host can run e2fsck -fn on every
+ * filesystem a test left behind.
  */
 #ifndef _EXT4_KUNIT_FIXTURE_H
 #define _EXT4_KUNIT_FIXTURE_H
@@ -20,13 +21,17 @@
 
 #include "../ext4.h"
 
-/* Largest image; also the size of a dump slot on ubd0. */
-#define EXT4_KUNIT_IMAGE_BYTES	(8U << 20)
+/*
+ * A slot on the dump disk; an image takes as many slots as it needs.  The
+ * images of the geometries below the page size are one slot each.
+ */
+#define EXT4_KUNIT_SLOT_BYTES	(8U << 20)
 
 struct ext4_kunit_geometry {
 	const char *name;
 	unsigned int blocksize;
 	unsigned int clustersize;
+	unsigned int bytes;		/* size of the filesystem */
 	const u8 *image;		/* xz-compressed mke2fs image */
 	const u8 *image_end;
 };
@@ -35,10 +40,20 @@ struct ext4_kunit_geometry {
  * Block sizes below and at the page size, and 4k blocks in 16k bigalloc
  * clusters.  UML has no transparent huge pages, so 7.3 gives ext4 no large
  * folios there (mapping_set_folio_order_range() is a no-op without THP):
- * under UML a folio is one page, and the suites place folio boundaries at
- * multiples of PAGE_SIZE.
+ * under UML a folio is one page.  With THP (x86_64 under qemu), the same
+ * geometries run with large folios, and two more have blocks larger than a
+ * page, which only large folios can cache: 16k and 64k blocks.  Their images
+ * are larger, as jbd2's smallest journal is 1024 blocks.  Suites that place
+ * folio boundaries use the folio size of the file, not PAGE_SIZE.
  */
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+#define EXT4_KUNIT_NR_GEOMETRIES 6
+/* Largest image: 64k blocks, with a 64 MiB journal. */
+#define EXT4_KUNIT_IMAGE_BYTES	(136U << 20)
+#else
 #define EXT4_KUNIT_NR_GEOMETRIES 4
+#define EXT4_KUNIT_IMAGE_BYTES	(8U << 20)
+#endif
 extern const struct ext4_kunit_geometry
 	ext4_kunit_geometries[EXT4_KUNIT_NR_GEOMETRIES];
 
@@ -70,6 +85,8 @@ EXT4_KUNIT_DECLARE_IMAGE(1k);
 EXT4_KUNIT_DECLARE_IMAGE(2k);
 EXT4_KUNIT_DECLARE_IMAGE(4k);
 EXT4_KUNIT_DECLARE_IMAGE(bigalloc16k);
+EXT4_KUNIT_DECLARE_IMAGE(16k);
+EXT4_KUNIT_DECLARE_IMAGE(64k);
 
 struct ext4_kunit_fs {
 	struct kunit *test;
@@ -218,5 +235,26 @@ static inline u8 ext4_kunit_pattern(u8 seed, loff_t pos)
 }
 
 void ext4_kunit_fill(void *buf, u8 seed, loff_t pos, size_t len);
+
+/*
+ * Folio sizes.  Opening a regular file asserts that its mapping allows
+ * large folios wherever the kernel has them (THP), so that a case cannot
+ * silently run with order-0 folios only.
+ *
+ * ext4_kunit_min_folio_size(): the smallest folio of @file's page cache, a
+ * page unless blocks are larger than a page.  ext4_kunit_max_folio_size():
+ * the largest.  ext4_kunit_folio_size_at(): the size of the folio that
+ * caches byte @pos of @file, 0 if none does.  ext4_kunit_folio_at(): the
+ * folio itself, locked and referenced (put it with folio_unlock() and
+ * folio_put()), or NULL.  ext4_kunit_assert_large_folio(): assert that the
+ * folio caching @pos holds more than one page where the kernel has large
+ * folios, so that a test can show its writes really produced one.
+ */
+size_t ext4_kunit_min_folio_size(struct file *file);
+size_t ext4_kunit_max_folio_size(struct file *file);
+struct folio *ext4_kunit_folio_at(struct file *file, loff_t pos);
+size_t ext4_kunit_folio_size_at(struct file *file, loff_t pos);
+void ext4_kunit_assert_large_folio(struct ext4_kunit_fs *fs, struct file *file,
+				   loff_t pos);
 
 #endif /* _EXT4_KUNIT_FIXTURE_H */

@@ -70,8 +70,6 @@
 
 KUNIT_ARRAY_PARAM_DESC(config, ext4_kunit_configs, name);
 
-/* The range whose I/O fails: four folios under UML, one extent. */
-#define RANGE		(4 * PAGE_SIZE)
 /*
  * Most bios a window may fail: more than the window submits, so that every
  * data bio of a write fails and every retry of a read.
@@ -89,9 +87,19 @@ static bool iomap_path(struct kunit *test)
 	return cfg(test)->path == EXT4_KUNIT_IOMAP;
 }
 
+/*
+ * The range whose I/O fails, one extent: four pages, or four blocks where
+ * blocks are larger, so that it always holds whole blocks.  It is written
+ * at once, so with large folios it may be one folio.
+ */
+static size_t range_bytes(struct kunit *test)
+{
+	return 4 * max_t(size_t, PAGE_SIZE, cfg(test)->geo->blocksize);
+}
+
 static unsigned int range_blocks(struct kunit *test)
 {
-	return RANGE / cfg(test)->geo->blocksize;
+	return range_bytes(test) / cfg(test)->geo->blocksize;
 }
 
 /* A string of @nr times @c, as ext4_kunit_extent_map() gives. */
@@ -415,13 +423,13 @@ static void writeback_error_reaches_fsync(struct kunit *test)
 	warm_up(fs);
 	f = ext4_kunit_create(fs, "eio");
 	mapping = f->f_mapping;
-	write_pattern(fs, f, 1, 0, RANGE);
+	write_pattern(fs, f, 1, 0, range_bytes(test));
 	early = ext4_kunit_open(fs, "eio");
 	since = filemap_sample_wb_err(mapping);
 
-	writeback_failing(io, fs, f, 0, RANGE, WRITE_FAILURES);
+	writeback_failing(io, fs, f, 0, range_bytes(test), WRITE_FAILURES);
 	expect_fs_healthy(fs, "after a failed data write (data_err=ignore)");
-	expect_folios_settled(fs, f, 0, RANGE);
+	expect_folios_settled(fs, f, 0, range_bytes(test));
 	KUNIT_EXPECT_EQ_MSG(test, filemap_check_wb_err(mapping, since), -EIO,
 			    "no error in the mapping's errseq since before the writeback");
 	KUNIT_EXPECT_TRUE_MSG(test, as_eio(mapping),
@@ -447,8 +455,8 @@ static void writeback_error_reaches_fsync(struct kunit *test)
 	KUNIT_EXPECT_FALSE_MSG(test, as_eio(mapping),
 			       "AS_EIO still set after fsync reported the error");
 
-	expect_data(fs, f, 1, 0, RANGE, "page cache after the failed writeback");
-	write_pattern(fs, f, 2, 0, RANGE);
+	expect_data(fs, f, 1, 0, range_bytes(test), "page cache after the failed writeback");
+	write_pattern(fs, f, 2, 0, range_bytes(test));
 	KUNIT_EXPECT_EQ_MSG(test, vfs_fsync(f, 0), 0,
 			    "fsync of a new write of the range");
 	expect_fs_healthy(fs, "after the new write");
@@ -458,8 +466,8 @@ static void writeback_error_reaches_fsync(struct kunit *test)
 			       iomap ? "iomap" : "buffer_head");
 	ext4_kunit_remount(fs);
 	f = ext4_kunit_open(fs, "eio");
-	KUNIT_EXPECT_EQ(test, i_size_read(file_inode(f)), (loff_t)RANGE);
-	expect_data(fs, f, iomap ? 2 : 0, 0, RANGE,
+	KUNIT_EXPECT_EQ(test, i_size_read(file_inode(f)), (loff_t)range_bytes(test));
+	expect_data(fs, f, iomap ? 2 : 0, 0, range_bytes(test),
 		    iomap ? "new write after remount" :
 			    "new write after remount, lost on the buffer_head path");
 }
@@ -499,19 +507,19 @@ static void data_err_abort(struct kunit *test, bool overwrite)
 	warm_up(fs);
 	f = ext4_kunit_create(fs, "abort");
 	if (overwrite) {
-		write_pattern(fs, f, 3, 0, RANGE);
+		write_pattern(fs, f, 3, 0, range_bytes(test));
 		ext4_kunit_fsync(fs, f);
 		KUNIT_ASSERT_STREQ(test, ext4_kunit_extent_map(fs, f, 0, nr),
 				   repeat(test, 'W', nr));
 	}
 	checkpoint(fs);
-	write_pattern(fs, f, 9, 0, RANGE);
+	write_pattern(fs, f, 9, 0, range_bytes(test));
 
-	KUNIT_EXPECT_EQ(test, writeback_failing(io, fs, f, 0, RANGE, 1), 1);
+	KUNIT_EXPECT_EQ(test, writeback_failing(io, fs, f, 0, range_bytes(test), 1), 1);
 	KUNIT_EXPECT_TRUE_MSG(test, is_journal_aborted(journal),
 			      "a failed data write with data_err=abort left the journal running");
 	KUNIT_EXPECT_EQ(test, journal->j_errno, -EIO);
-	expect_folios_settled(fs, f, 0, RANGE);
+	expect_folios_settled(fs, f, 0, range_bytes(test));
 
 	other = file_open_root_mnt(fs->mnt, "other", O_CREAT | O_RDWR, 0644);
 	KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(other), -EROFS,
@@ -657,7 +665,7 @@ static void failed_write_exposes_no_stale_data(struct kunit *test)
 	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, cfg(test), NULL);
 	size_t bs = cfg(test)->geo->blocksize;
 	loff_t unit = max_t(loff_t, PAGE_SIZE, cfg(test)->geo->clustersize);
-	loff_t hole = unit, tail = unit + RANGE;
+	loff_t hole = unit, tail = unit + range_bytes(test);
 	unsigned int nr = range_blocks(test), i;
 	struct file *old, *holey, *new;
 	u8 *block;
@@ -669,7 +677,7 @@ static void failed_write_exposes_no_stale_data(struct kunit *test)
 
 	/* Written blocks to write over, and a file with a hole. */
 	old = ext4_kunit_create(fs, "old");
-	write_pattern(fs, old, 4, 0, RANGE);
+	write_pattern(fs, old, 4, 0, range_bytes(test));
 	ext4_kunit_fsync(fs, old);
 	holey = ext4_kunit_create(fs, "holey");
 	write_pattern(fs, holey, 5, 0, hole);
@@ -678,12 +686,12 @@ static void failed_write_exposes_no_stale_data(struct kunit *test)
 	fill_and_free(fs, block);
 
 	new = ext4_kunit_create(fs, "new");
-	write_pattern(fs, new, 7, 0, RANGE);
-	writeback_failing(io, fs, new, 0, RANGE, WRITE_FAILURES);
-	write_pattern(fs, holey, 7, hole, RANGE);
-	writeback_failing(io, fs, holey, hole, RANGE, WRITE_FAILURES);
-	write_pattern(fs, old, 7, 0, RANGE);
-	writeback_failing(io, fs, old, 0, RANGE, WRITE_FAILURES);
+	write_pattern(fs, new, 7, 0, range_bytes(test));
+	writeback_failing(io, fs, new, 0, range_bytes(test), WRITE_FAILURES);
+	write_pattern(fs, holey, 7, hole, range_bytes(test));
+	writeback_failing(io, fs, holey, hole, range_bytes(test), WRITE_FAILURES);
+	write_pattern(fs, old, 7, 0, range_bytes(test));
+	writeback_failing(io, fs, old, 0, range_bytes(test), WRITE_FAILURES);
 	expect_fs_healthy(fs, "after the failed writebacks");
 	expect_blocks_hold(fs, new, 0, nr, block, "appended range");
 	expect_blocks_hold(fs, holey, hole / bs, nr, block, "filled hole");
@@ -695,18 +703,18 @@ static void failed_write_exposes_no_stale_data(struct kunit *test)
 
 	ext4_kunit_remount(fs);
 	old = ext4_kunit_open(fs, "old");
-	expect_data(fs, old, 4, 0, RANGE, "overwrite whose write failed");
+	expect_data(fs, old, 4, 0, range_bytes(test), "overwrite whose write failed");
 	holey = ext4_kunit_open(fs, "holey");
 	KUNIT_EXPECT_EQ(test, i_size_read(file_inode(holey)), tail + unit);
 	expect_data(fs, holey, 5, 0, hole, "before the hole");
-	expect_data(fs, holey, 0, hole, RANGE, "hole whose filling failed");
+	expect_data(fs, holey, 0, hole, range_bytes(test), "hole whose filling failed");
 	expect_data(fs, holey, 5, tail, unit, "after the hole");
 	new = ext4_kunit_open(fs, "new");
 	KUNIT_EXPECT_EQ_MSG(test, i_size_read(file_inode(new)),
-			    iomap_path(test) ? 0 : (loff_t)RANGE,
+			    iomap_path(test) ? 0 : (loff_t)range_bytes(test),
 			    "size of a file whose appending write failed");
-	ext4_kunit_truncate(fs, new, RANGE);
-	expect_data(fs, new, 0, 0, RANGE, "appended range whose write failed");
+	ext4_kunit_truncate(fs, new, range_bytes(test));
+	expect_data(fs, new, 0, 0, range_bytes(test), "appended range whose write failed");
 }
 
 /*
@@ -719,7 +727,7 @@ static void read_error_reaches_reader(struct kunit *test)
 {
 	struct io_fault *io = io_fault_get(test);
 	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, cfg(test), NULL);
-	u8 *buf = kunit_kzalloc(test, RANGE, GFP_KERNEL);
+	u8 *buf = kunit_kzalloc(test, range_bytes(test), GFP_KERNEL);
 	struct file *f;
 	loff_t pos = 0;
 	pgoff_t index;
@@ -728,12 +736,12 @@ static void read_error_reaches_reader(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	f = ext4_kunit_create(fs, "rd");
-	write_pattern(fs, f, 8, 0, RANGE);
+	write_pattern(fs, f, 8, 0, range_bytes(test));
 	ext4_kunit_fsync(fs, f);
 	ext4_kunit_drop_cache(fs, f);
 
 	io_fault_start(io, fs, READ_FAILURES);
-	ret = kernel_read(f, buf, RANGE, &pos);
+	ret = kernel_read(f, buf, range_bytes(test), &pos);
 	failed = io_fault_disarm(io);
 	KUNIT_EXPECT_EQ_MSG(test, ret, (ssize_t)-EIO, "read with failing bios");
 	KUNIT_EXPECT_GT_MSG(test, failed, 0, "no read bio failed");
@@ -741,7 +749,7 @@ static void read_error_reaches_reader(struct kunit *test)
 			    "reads kept failing");
 	expect_fs_healthy(fs, "after failed data reads");
 
-	for (index = 0; index < RANGE >> PAGE_SHIFT; index++) {
+	for (index = 0; index < range_bytes(test) >> PAGE_SHIFT; index++) {
 		struct folio *folio = filemap_get_folio(f->f_mapping, index);
 
 		if (IS_ERR(folio))
@@ -751,7 +759,7 @@ static void read_error_reaches_reader(struct kunit *test)
 				       index);
 		folio_put(folio);
 	}
-	expect_data(fs, f, 8, 0, RANGE, "read once the device works");
+	expect_data(fs, f, 8, 0, range_bytes(test), "read once the device works");
 }
 
 static struct kunit_case ext4_io_error_cases[] = {
