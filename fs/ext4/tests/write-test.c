@@ -449,6 +449,37 @@ static void model_zero_eof(struct model *m)
 }
 
 /*
+ * On the iomap path, a write past an unaligned EOF in a block that is on
+ * disk writes the zeroed rest of that block at once, and the completion of
+ * that write, in the inode's completion work, sets i_disksize to i_size as
+ * it finds it then: before or after the write moved i_size, as the work
+ * happens to run (KASAN's timing gives both).
+ */
+static bool model_ordered_eof(const struct model *m, loff_t pos)
+{
+	return m->iomap && pos > m->size && m->size % m->bs &&
+	       m->state[(m->size - 1) / m->bs] == BLK_WRITTEN;
+}
+
+/*
+ * Wait for that completion, so that i_disksize no longer moves by itself,
+ * and take what it published: no less than before the write, and no more
+ * than i_size now.
+ */
+static void model_ordered_done(struct model *m, loff_t old_disksize)
+{
+	struct kunit *test = m->fs->test;
+	loff_t now;
+
+	flush_workqueue(EXT4_SB(file_inode(m->file)->i_sb)->rsv_conversion_wq);
+	now = disksize(m->file);
+	KUNIT_EXPECT_TRUE_MSG(test, now >= old_disksize && now <= m->size,
+			      "%s: i_disksize %lld after the zeroed EOF block was written, expected %lld to %lld",
+			      m->name, now, old_disksize, m->size);
+	m->disksize = now;
+}
+
+/*
  * A write changes the blocks it touches: a hole becomes delayed, or without
  * delayed allocation is allocated at once, unwritten on the iomap path and
  * written on the buffer_head path.  Allocated and delayed blocks keep their
@@ -457,7 +488,8 @@ static void model_zero_eof(struct model *m)
 static void model_write(struct model *m, loff_t pos, size_t len, u8 seed)
 {
 	struct kunit *test = m->fs->test;
-	loff_t end = pos + len, cs, ce;
+	loff_t end = pos + len, cs, ce, old_disksize = m->disksize;
+	bool ordered = model_ordered_eof(m, pos);
 	unsigned int b;
 
 	KUNIT_ASSERT_LE_MSG(test, end, m->bytes,
@@ -494,6 +526,8 @@ static void model_write(struct model *m, loff_t pos, size_t len, u8 seed)
 				  m->state[(ce - 1) / m->bs] == BLK_WRITTEN))
 			m->disksize = ce;
 	}
+	if (ordered)
+		model_ordered_done(m, old_disksize);
 }
 
 /* Writeback writes the dirty blocks: all end up written. */
