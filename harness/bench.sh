@@ -44,11 +44,10 @@ mkdir -p "$BENCH"
 rm -f "$PHASE_LOG"
 
 build() {
-	local cc=gcc
-	if command -v ccache >/dev/null; then
-		export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
-		cc="ccache gcc"
-	fi
+	local cc
+
+	setup_ccache
+	cc=$KCC
 	# The configuration is made again only when the fragment changed.
 	if ! cmp -s "$TOP/harness/bench.config" "$KDIR/bench.config" 2>/dev/null; then
 		mkdir -p "$KDIR"

@@ -34,14 +34,8 @@ grep -vE "^($(sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=.*/\1/p' "$TOP/harness/x86_64.con
 	paste -sd'|')|CONFIG_BLK_DEV_UBD)=" "$TOP/.kunitconfig" >"$kconf"
 args=(--arch=x86_64 --build_dir="$KBUILD_DIR" --kunitconfig="$kconf"
       --kunitconfig="$TOP/harness/x86_64.config")
-make_opts=()
-if command -v ccache >/dev/null; then
-	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-	export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
-	make_opts=(--make_options "CC=ccache gcc")
-else
-	warn "ccache not found: builds will not be cached (make deps installs it)"
-fi
+setup_ccache
+make_opts=(--make_options "CC=$KCC")
 jobs=${JOBS:-$(nproc)}
 
 phase build-x86_64 "$TOP/harness/progress.sh" "$KBUILD_DIR" "$BUILD_LOG" \

@@ -27,17 +27,8 @@ if [ -z "$FLAVOUR" ] && [ "${COVERAGE:-1}" != 0 ]; then
 	# shellcheck disable=SC2046 # one word per directory
 	make_opts=(--make_options "$(gcov_only_in $(coverage_dirs))")
 fi
-if command -v ccache >/dev/null; then
-	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-	# The tree's and the build directory's paths are part of every compile
-	# command; with both under CCACHE_BASEDIR, ccache hashes them relative
-	# to the compiler's directory, so that clones of the repo can share
-	# results.
-	export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
-	make_opts+=(--make_options "CC=ccache gcc")
-else
-	warn "ccache not found: builds will not be cached (make deps installs it)"
-fi
+setup_ccache
+make_opts+=(--make_options "CC=$KCC")
 jobs=${JOBS:-$(nproc)}
 
 phase build$RUN_SUFFIX "$TOP/harness/progress.sh" "$KBUILD_DIR" "$BUILD_LOG" \

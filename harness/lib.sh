@@ -95,6 +95,23 @@ gcov_only_in() {
 	printf '%s' "ccflags-remove-y=\$(if \$(filter ${pats% },\$(obj)),,-fprofile-arcs -ftest-coverage)"
 }
 
+# setup_ccache [BASEDIR]: set KCC to the compiler to build kernels with:
+# "ccache gcc", with the cache under $CACHE, or plain gcc (with a warning)
+# when ccache is missing.  The tree's and the build directory's paths are
+# part of every compile command; with both under CCACHE_BASEDIR (default
+# $BUILD), ccache hashes them relative to the compiler's directory, so that
+# clones of the repo share results.
+setup_ccache() {
+	KCC=gcc
+	if ! command -v ccache >/dev/null; then
+		warn "ccache not found: builds will not be cached (make deps installs it)"
+		return 0
+	fi
+	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+	export CCACHE_BASEDIR=${1:-$BUILD} CCACHE_NOHASHDIR=1
+	KCC="ccache gcc"
+}
+
 # The Debian archive to fetch from: DEBIAN_MIRROR, else the machine's own.
 debian_mirror() {
 	local m=${DEBIAN_MIRROR:-}

@@ -79,7 +79,7 @@ build_each() {
 		log=$BUILD/presubmit-build-$n.log
 		if ! make -s ARCH=um O="$KBUILD_DIR" olddefconfig >"$log" 2>&1 ||
 		   ! "$TOP/harness/progress.sh" --append "$KBUILD_DIR" "$log" \
-			make -s ARCH=um O="$KBUILD_DIR" -j"$(nproc)" ${CCACHE_CC:+CC="$CCACHE_CC"} "$gcov"; then
+			make -s ARCH=um O="$KBUILD_DIR" -j"$(nproc)" CC="$KCC" "$gcov"; then
 			echo "FAIL $(printf '%04d' $n) does not build; see ${log#$TOP/}"
 			tail -n 20 "$log" | sed 's/^/    /'
 			restore
@@ -98,8 +98,7 @@ build_each() {
 	trap - EXIT
 }
 
-command -v ccache >/dev/null && CCACHE_CC="ccache gcc"
-export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+setup_ccache
 echo "---- checkpatch --strict ----"
 phase checkpatch check_style || fail=1
 echo "---- build each patch ----"
