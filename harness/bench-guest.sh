@@ -9,10 +9,14 @@
 # Settings come from the kernel command line, which the kernel hands to init
 # as environment variables: BENCH_OUT, BENCH_REPS, BENCH_SIZES (block sizes
 # of the I/O), BENCH_FILE_MB, BENCH_RUNTIME (seconds at most per job),
-# BENCH_GEOMETRIES (the lists comma-separated).
+# BENCH_GEOMETRIES, BENCH_CASES, BENCH_PATHS (the lists comma-separated).
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C
 BENCH_SIZES=${BENCH_SIZES//,/ }
 BENCH_GEOMETRIES=${BENCH_GEOMETRIES//,/ }
+BENCH_CASES=${BENCH_CASES:-write,dontcache,hole,cached,ondisk}
+BENCH_CASES=" ${BENCH_CASES//,/ } "
+BENCH_PATHS=${BENCH_PATHS:-bh,iomap}
+BENCH_PATHS=${BENCH_PATHS//,/ }
 HARNESS=$(dirname "$0")
 
 poweroff() {
@@ -68,17 +72,46 @@ fio_job() {
 		fail "fio $name failed: $(cat "$BENCH_OUT/raw/$name.err")"
 }
 
-# The cases of one filesystem (or tmpfs, for the ceiling): $1 prefix of the
-# job names, $2 directory, $3 "all" or "write" (write case only).
+# Whether BENCH_CASES has case $1.
+want() {
+	[[ $BENCH_CASES == *" $1 "* ]]
+}
+
+# The kernel's counters around a write job, to $BENCH_OUT/raw/$1.counters:
+# mballoc's allocation requests (mb_stats is turned on at mount), context
+# switches, and the extents the file ended with once written back.
+counters_start() {
+	ctxt0=$(awk '/^ctxt/ { print $2 }' /proc/stat)
+	reqs0=$(awk '/reqs:/ { print $2 }' /proc/fs/ext4/ram0/mb_stats)
+}
+counters_end() {
+	local name=$1 f=$2 ctxt reqs
+
+	sync
+	ctxt=$(awk '/^ctxt/ { print $2 }' /proc/stat)
+	reqs=$(awk '/reqs:/ { print $2 }' /proc/fs/ext4/ram0/mb_stats)
+	{
+		echo "allocations $((reqs - reqs0))"
+		echo "ctxt $((ctxt - ctxt0))"
+		echo "extents $(filefrag "$f" | awk '{ print $2 }')"
+	} >"$BENCH_OUT/raw/$name.counters"
+}
+
+# The cases of one filesystem: $1 prefix of the job names, $2 directory,
+# $3 "all" or "write" (write case only).
 run_cases() {
 	local pre=$1 dir=$2 which=$3 bs f=$2/f
 	for bs in $BENCH_SIZES; do
+		want write || break
+		counters_start
 		fio_job "$pre-write-$bs" write "$bs" "$f"
+		counters_end "$pre-write-$bs" "$f"
 		rm -f "$f"
 		settle
 	done
 	[ "$which" = all ] || return 0
 	for bs in $BENCH_SIZES; do
+		want dontcache || break
 		/usr/bin/python3 "$HARNESS/bench-dontcache.py" "$f" "$bs" "$size" "$runtime" \
 			>"$BENCH_OUT/raw/$pre-dontcache-$bs.json" ||
 			fail "bench-dontcache.py $pre $bs failed"
@@ -86,19 +119,23 @@ run_cases() {
 		settle
 	done
 	for bs in $BENCH_SIZES; do
+		want hole || break
 		truncate -s "$size" "$f"
 		fio_job "$pre-hole-$bs" read "$bs" "$f"
 		rm -f "$f"
 		settle
 	done
+	want cached || want ondisk || return 0
 	# One file for the two read cases, written once and clean.
 	dd if=/dev/urandom of="$f" bs=1M count="$BENCH_FILE_MB" status=none
 	sync
 	for bs in $BENCH_SIZES; do
+		want cached || break
 		cat "$f" >/dev/null
 		fio_job "$pre-cached-$bs" read "$bs" "$f" --invalidate=0
 	done
 	for bs in $BENCH_SIZES; do
+		want ondisk || break
 		settle
 		fio_job "$pre-ondisk-$bs" read "$bs" "$f" --invalidate=1
 	done
@@ -117,6 +154,7 @@ run_fs() {
 	if [ "$path" = iomap ] && ! grep -q 'buffered_iomap' /proc/mounts; then
 		fail "the buffered_iomap mount does not show the option in /proc/mounts"
 	fi
+	echo 1 >/sys/fs/ext4/ram0/mb_stats || fail "cannot turn on mb_stats"
 	run_cases "r$rep-$geo-$path" "$MNT" "$which"
 	umount "$MNT" || fail "umount failed"
 }
@@ -149,8 +187,8 @@ check_flags
 for rep in $(seq 1 "$BENCH_REPS"); do
 	# Alternate which path goes first, so that a drift over the run (the
 	# host's other load, the guest's memory) does not favour one path.
-	paths="bh iomap"
-	[ $((rep % 2)) = 0 ] && paths="iomap bh"
+	paths=$BENCH_PATHS
+	[ $((rep % 2)) = 0 ] && paths=$(printf '%s\n' $BENCH_PATHS | tac | xargs)
 	for geo in $BENCH_GEOMETRIES; do
 		which=all
 		[ "$geo" = 4k ] || which=write
@@ -163,11 +201,14 @@ for rep in $(seq 1 "$BENCH_REPS"); do
 	# cache filesystem with no blocks to map.
 	mount -t tmpfs -o size=$((BENCH_FILE_MB * 2))M tmpfs /tmp/ceiling
 	for bs in $BENCH_SIZES; do
+		want write || want dontcache || break
 		fio_job "r$rep-tmpfs-write-$bs" write "$bs" /tmp/ceiling/f
 		rm -f /tmp/ceiling/f
 	done
-	dd if=/dev/urandom of=/tmp/ceiling/f bs=1M count="$BENCH_FILE_MB" status=none
 	for bs in $BENCH_SIZES; do
+		want hole || want cached || want ondisk || break
+		[ -f /tmp/ceiling/f ] ||
+			dd if=/dev/urandom of=/tmp/ceiling/f bs=1M count="$BENCH_FILE_MB" status=none
 		fio_job "r$rep-tmpfs-cached-$bs" read "$bs" /tmp/ceiling/f --invalidate=0
 	done
 	umount /tmp/ceiling

@@ -5,7 +5,8 @@
 usage: bench-report.py RUN_DIR
 
 RUN_DIR/raw holds one JSON per job, named r<rep>-<geometry>-<path>-<case>-<bs>
-(r<rep>-tmpfs-<case>-<bs> for the ceiling).  Prints the tables (bench.sh
+(r<rep>-tmpfs-<case>-<bs> for the ceiling), and for the write jobs the
+kernel's counters around the job in the same name with .counters.  Prints the tables (bench.sh
 keeps them in build/bench/report.txt) and writes RUN_DIR/ratios.dat and
 RUN_DIR/mibs.dat for gnuplot.
 
@@ -27,8 +28,17 @@ GIB = 1 << 30
 NAME = re.compile(r"^r(\d+)-(4k|1k|bigalloc|tmpfs)-(?:(bh|iomap)-)?([a-z]+)-(\w+)\.json$")
 
 
+def load_counters(path, gib):
+    """{counter: value per GiB written} of one job, or None"""
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        pairs = [line.split() for line in f if line.strip()]
+    return {k: int(v) / gib for k, v in pairs}
+
+
 def load(raw):
-    """{(geo, path, case, bs): {rep: (MiB/s, CPU s per GiB)}}"""
+    """{(geo, path, case, bs): {rep: (MiB/s, CPU s per GiB, counters)}}"""
     data = {}
     for name in sorted(os.listdir(raw)):
         m = NAME.match(name)
@@ -43,7 +53,9 @@ def load(raw):
             sys.exit(f"{name}: the job did no I/O")
         mibs = io["io_bytes"] / MIB / secs
         cpu = (job["usr_cpu"] + job["sys_cpu"]) / 100 * secs / (io["io_bytes"] / GIB)
-        data.setdefault((geo, path or "tmpfs", case, bs), {})[int(rep)] = (mibs, cpu)
+        counters = load_counters(os.path.join(raw, name[:-len(".json")] + ".counters"),
+                                 io["io_bytes"] / GIB)
+        data.setdefault((geo, path or "tmpfs", case, bs), {})[int(rep)] = (mibs, cpu, counters)
     if not data:
         sys.exit(f"no fio results in {raw}")
     return data
@@ -124,6 +136,31 @@ def cpu_table(out, data):
     out.append("")
 
 
+def counter_table(out, data):
+    keys = (("allocations", "mballoc requests"),
+            ("ctxt", "context switches"),
+            ("extents", "file extents"))
+    rows = []
+    for geo in ("4k", "1k", "bigalloc"):
+        for bs in sizes(data):
+            cells = []
+            for key, _ in keys:
+                pair = []
+                for path in ("bh", "iomap"):
+                    runs = data.get((geo, path, "write", bs), {})
+                    vals = [v[2][key] for v in runs.values() if v[2] and key in v[2]]
+                    pair.append(f"{statistics.median(vals):.0f}" if vals else "-")
+                cells.append(" / ".join(pair))
+            if any(c != "- / -" for c in cells):
+                rows.append(f"{geo:<9}{bs:<5}" + "".join(f"| {c:>21} " for c in cells))
+    if not rows:
+        return
+    out.append("Kernel counters of the buffered write, per GiB written: median bh / iomap")
+    out.append(" " * 14 + "".join(f"| {title:>21} " for _, title in keys))
+    out.extend(rows)
+    out.append("")
+
+
 def verdict(out, data):
     out.append("Goals: iomap/bh >= 1.3 for the 64k and 1M buffered write (4k blocks); >= 1.0 for every case at 64k and above")
     for geo in ("4k", "1k", "bigalloc"):
@@ -171,6 +208,7 @@ def main():
     table(out, data, "1k", CASES[:1], "Buffered write, 1k blocks")
     table(out, data, "bigalloc", CASES[:1], "Buffered write, bigalloc (4k blocks, 64k clusters)")
     cpu_table(out, data)
+    counter_table(out, data)
     verdict(out, data)
     print("\n".join(out))
     dat_files(run, data)

@@ -12,7 +12,9 @@
 #
 # BENCH_REPS (5), BENCH_SIZES ("1k 4k 64k 1m"), BENCH_FILE_MB (512),
 # BENCH_RUNTIME (seconds per job at most, 1), BENCH_GEOMETRIES
-# ("4k 1k bigalloc"; 1k and bigalloc run the write case only).
+# ("4k 1k bigalloc"; 1k and bigalloc run the write case only), BENCH_CASES
+# ("write dontcache hole cached ondisk"), BENCH_PATHS ("bh iomap"), and
+# BENCH_PERF=1 to sample the guest with the host's perf (build/bench/perf.txt).
 . "$(dirname "$0")/lib.sh"
 
 REPS=${BENCH_REPS:-5}
@@ -20,6 +22,9 @@ SIZES=${BENCH_SIZES:-1k 4k 64k 1m}
 FILE_MB=${BENCH_FILE_MB:-512}
 RUNTIME=${BENCH_RUNTIME:-1}
 GEOMETRIES=${BENCH_GEOMETRIES:-4k 1k bigalloc}
+CASES=${BENCH_CASES:-write dontcache hole cached ondisk}
+PATHS=${BENCH_PATHS:-bh iomap}
+PERF=${BENCH_PERF:-0}
 BENCH=$BUILD/bench
 KDIR=$BENCH/kernel
 RUN=$BENCH/run
@@ -34,6 +39,16 @@ done
 for g in $GEOMETRIES; do
 	case $g in 4k | 1k | bigalloc) ;; *) die "BENCH_GEOMETRIES: '$g' is not one of 4k 1k bigalloc" ;; esac
 done
+for c in $CASES; do
+	case $c in write | dontcache | hole | cached | ondisk) ;;
+	*) die "BENCH_CASES: '$c' is not one of write dontcache hole cached ondisk" ;;
+	esac
+done
+for p in $PATHS; do
+	case $p in bh | iomap) ;; *) die "BENCH_PATHS: '$p' is not one of bh iomap" ;; esac
+done
+case $PERF in 0 | 1) ;; *) die "BENCH_PERF=$PERF: give 1 to sample the guest with perf, or 0" ;; esac
+[ "$PERF" = 0 ] || need perf linux-perf
 need fio fio
 need gnuplot gnuplot-nox
 need mke2fs e2fsprogs
@@ -80,19 +95,26 @@ mkdir -p "$RUN"
 log "running fio in the guest: $REPS repetitions of ${SIZES// /, } on ${GEOMETRIES// /, } (log: ${BENCH#$TOP/}/guest.log)"
 # Each job runs for at most RUNTIME seconds; give the whole run four times
 # what the jobs may take, so a guest that hangs is stopped.
-njobs=$(( REPS * ($(wc -w <<<"$SIZES") * (5 * 2 + 2) + $(wc -w <<<"$SIZES") * 2 * ($(wc -w <<<"$GEOMETRIES") - 1)) ))
+njobs=$(( REPS * $(wc -w <<<"$SIZES") * ($(wc -w <<<"$CASES") * 2 + 2 + 2 * ($(wc -w <<<"$GEOMETRIES") - 1)) ))
 limit=$((njobs * (RUNTIME + 2) * 4 + 120))
 guest() {
+	local perf=()
+
+	# The guest is a host process: perf samples UML's kernel (symbols from
+	# $KDIR/linux) and fio alike, each job and both paths together, so
+	# give one path and one case to see that path's profile.
+	[ "$PERF" = 0 ] || perf=(perf record -q -F 499 -g -o "$BENCH/perf.data" --)
 	# Lists go as comma-separated words: the kernel splits its command
 	# line at spaces.  UML puts the guest's memory in a file under
 	# TMPDIR: /dev/shm keeps it in the host's memory.
-	TMPDIR=/dev/shm timeout --foreground -k 10 "$limit" "$KDIR/linux" \
+	TMPDIR=/dev/shm timeout --foreground -k 10 "$limit" "${perf[@]}" "$KDIR/linux" \
 		mem="${mem_mb}M" root=/dev/root rootfstype=hostfs rootflags=/ rw \
 		init="$TOP/harness/bench-guest.sh" brd.rd_nr=1 brd.rd_size="$rd_kib" \
 		con=null con0=null,fd:1 \
 		BENCH_OUT="$RUN" BENCH_REPS="$REPS" BENCH_SIZES="${SIZES// /,}" \
 		BENCH_FILE_MB="$FILE_MB" BENCH_RUNTIME="$RUNTIME" \
-		BENCH_GEOMETRIES="${GEOMETRIES// /,}" </dev/null
+		BENCH_GEOMETRIES="${GEOMETRIES// /,}" BENCH_CASES="${CASES// /,}" \
+		BENCH_PATHS="${PATHS// /,}" </dev/null
 }
 phase bench-run guest >"$BENCH/guest.log" 2>&1 || true
 if [ -f "$RUN/FAILED" ]; then
@@ -105,7 +127,17 @@ fi
 }
 
 phase bench-report /usr/bin/python3 "$TOP/harness/bench-report.py" "$RUN" | tee "$BENCH/report.txt"
-gnuplot -e "run='$RUN'; out='$BENCH/bench.png'; reps=$REPS" "$TOP/harness/bench.gp" 2>"$BENCH/gnuplot.log" ||
-	{ cat "$BENCH/gnuplot.log" >&2; die "gnuplot failed"; }
-log "table: ${BENCH#$TOP/}/report.txt, chart: ${BENCH#$TOP/}/bench.png, fio JSON: ${RUN#$TOP/}/raw"
+if [ "$PERF" = 1 ]; then
+	perf report -q -i "$BENCH/perf.data" --no-children -g none --sort dso,symbol --stdio \
+		2>/dev/null | grep -v '^$' | awk 'NR <= 60' >"$BENCH/perf.txt"
+	log "perf profile (top 60 symbols): ${BENCH#$TOP/}/perf.txt; perf report -i ${BENCH#$TOP/}/perf.data for more"
+fi
+rm -f "$BENCH/bench.png"
+if grep -qv '^#' "$RUN/ratios.dat"; then
+	gnuplot -e "run='$RUN'; out='$BENCH/bench.png'; reps=$REPS" "$TOP/harness/bench.gp" 2>"$BENCH/gnuplot.log" ||
+		{ cat "$BENCH/gnuplot.log" >&2; die "gnuplot failed"; }
+	log "table: ${BENCH#$TOP/}/report.txt, chart: ${BENCH#$TOP/}/bench.png, fio JSON: ${RUN#$TOP/}/raw"
+else
+	log "table: ${BENCH#$TOP/}/report.txt, fio JSON: ${RUN#$TOP/}/raw (no chart: the ratios need both paths)"
+fi
 phase_report

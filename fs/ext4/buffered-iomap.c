@@ -781,15 +781,87 @@ static bool ext4_iomap_ioend_needs_work(struct iomap_ioend *ioend)
 }
 
 /*
- * Queue the completed write to the inode's completion work.  The inode's
- * i_rsv_conversion_list and _work serve both paths: the buffer_head path
- * queues its io_ends there, and an inode is on one path only.
+ * The writes of one ext4_iomap_writepages() call that need the completion
+ * work and completed before their submit_bio() returned, as brd, zram or
+ * pmem complete them.  The caller finishes them itself once it has
+ * submitted everything, merged into as few conversions and size updates as
+ * possible, as the buffer_head path finishes an io_end whose last reference
+ * it drops after submission.  Through the work, each bio's write would be
+ * finished on its own, by a worker woken for it that then competes with the
+ * submission for i_data_sem and the journal.  Completions that come after
+ * the submission, from an interrupt, still go to the work.
+ */
+struct ext4_iomap_wb_batch {
+	struct list_head	ioends;		/* completed, to be finished */
+	size_t			bytes;		/* their length */
+};
+
+struct ext4_iomap_wpc {
+	struct iomap_writepage_ctx	ctx;
+	struct ext4_iomap_wb_batch	batch;
+};
+
+/* Make sure the completion work runs.  Called under i_completed_io_lock. */
+static void ext4_iomap_wake_work(struct ext4_inode_info *ei)
+{
+	lockdep_assert_held(&ei->i_completed_io_lock);
+	if (list_empty(&ei->i_rsv_conversion_list))
+		queue_work(EXT4_SB(ei->vfs_inode.i_sb)->rsv_conversion_wq,
+			   &ei->i_rsv_conversion_work);
+}
+
+/*
+ * Catch the completion of @ioend in @batch until ext4_iomap_batch_close().
+ * The bio's bi_private, which iomap leaves to the filesystem, points to the
+ * batch meanwhile: no inode field is needed, and each writeback call only
+ * ever holds back its own writes, which nothing it waits for depends on.
+ */
+static void ext4_iomap_batch_open(struct ext4_iomap_wb_batch *batch,
+				  struct iomap_ioend *ioend)
+{
+	ioend->io_bio.bi_private = batch;
+}
+
+/*
+ * Stop catching the completion of @ioend, which is in flight or in @batch
+ * (nothing else frees it before one of the two has ended).  The completion
+ * reads bi_private under i_completed_io_lock, so it either comes before
+ * this and is caught, or after and goes to the work.  The writes caught
+ * stay under writeback until the call finishes them: once they cover as
+ * much as one writeback mapping does (also the unit of the buffer_head
+ * path's io_end), hand them to the work, which merges them just the same.
+ * The caller may hold a folio lock here, under which a completion must not
+ * start a transaction.
+ */
+static void ext4_iomap_batch_close(struct ext4_iomap_wb_batch *batch,
+				   struct iomap_ioend *ioend)
+{
+	struct inode *inode = ioend->io_inode;
+	struct ext4_inode_info *ei = EXT4_I(inode);
+
+	spin_lock_irq(&ei->i_completed_io_lock);
+	ioend->io_bio.bi_private = NULL;
+	if (batch->bytes >= EXT4_LBLK_TO_B(inode, MAX_WRITEPAGES_EXTENT_LEN)) {
+		ext4_iomap_wake_work(ei);
+		list_splice_tail_init(&batch->ioends,
+				      &ei->i_rsv_conversion_list);
+		batch->bytes = 0;
+	}
+	spin_unlock_irq(&ei->i_completed_io_lock);
+}
+
+/*
+ * Queue the completed write to the writeback call submitting it, or to the
+ * inode's completion work.  The inode's i_rsv_conversion_list and _work
+ * serve both paths: the buffer_head path queues its io_ends there, and an
+ * inode is on one path only.
  */
 static void ext4_iomap_write_done(struct bio *bio)
 {
 	struct iomap_ioend *ioend = iomap_ioend_from_bio(bio);
 	struct inode *inode = ioend->io_inode;
 	struct ext4_inode_info *ei = EXT4_I(inode);
+	struct ext4_iomap_wb_batch *batch;
 	unsigned long flags;
 
 	/*
@@ -801,10 +873,14 @@ static void ext4_iomap_write_done(struct bio *bio)
 					    blk_status_to_errno(bio->bi_status));
 
 	spin_lock_irqsave(&ei->i_completed_io_lock, flags);
-	if (list_empty(&ei->i_rsv_conversion_list))
-		queue_work(EXT4_SB(inode->i_sb)->rsv_conversion_wq,
-			   &ei->i_rsv_conversion_work);
-	list_add_tail(&ioend->io_list, &ei->i_rsv_conversion_list);
+	batch = bio->bi_private;
+	if (batch) {
+		list_add_tail(&ioend->io_list, &batch->ioends);
+		batch->bytes += ioend->io_size;
+	} else {
+		ext4_iomap_wake_work(ei);
+		list_add_tail(&ioend->io_list, &ei->i_rsv_conversion_list);
+	}
 	spin_unlock_irqrestore(&ei->i_completed_io_lock, flags);
 }
 
@@ -816,18 +892,24 @@ static void ext4_iomap_end_bio(struct bio *bio)
 
 /*
  * A write whose completion needs a transaction is completed wholly by the
- * inode's completion work, never partly in bio context: filesystems do not
- * get to call iomap_finish_ioend() from there.  Other writes keep iomap's
- * own completion.  The block layer need not move such a completion to a task
- * first (BIO_COMPLETE_IN_TASK, for dropbehind folios): the work is a task.
+ * inode's completion work, or by this writeback call when it completes
+ * during its submission (struct ext4_iomap_wb_batch), never partly in bio
+ * context: filesystems do not get to call iomap_finish_ioend() from there.
+ * Other writes keep iomap's own completion.  The block layer need not move
+ * such a completion to a task first (BIO_COMPLETE_IN_TASK, for dropbehind
+ * folios): both finish it in a task.
  * A failed submission keeps iomap's completion too: nothing was written, so
  * there is nothing to convert and no size to move.
  */
 static int ext4_iomap_writeback_submit(struct iomap_writepage_ctx *wpc,
 				       int error)
 {
+	struct ext4_iomap_wb_batch *batch =
+		&container_of(wpc, struct ext4_iomap_wpc, ctx)->batch;
 	struct iomap_ioend *ioend = wpc->wb_ctx;
+	bool caught = false;
 	ext4_lblk_t lblk;
+	int ret;
 
 	/*
 	 * The write of the tracked block is tagged, and completed by the
@@ -842,43 +924,19 @@ static int ext4_iomap_writeback_submit(struct iomap_writepage_ctx *wpc,
 	    (!error && ext4_iomap_ioend_needs_work(ioend))) {
 		ioend->io_bio.bi_end_io = ext4_iomap_end_bio;
 		bio_clear_flag(&ioend->io_bio, BIO_COMPLETE_IN_TASK);
+		ext4_iomap_batch_open(batch, ioend);
+		caught = true;
 	}
-	return iomap_ioend_writeback_submit(wpc, error);
+	ret = iomap_ioend_writeback_submit(wpc, error);
+	if (caught)
+		ext4_iomap_batch_close(batch, ioend);
+	return ret;
 }
 
 static const struct iomap_writeback_ops ext4_iomap_writeback_ops = {
 	.writeback_range	= ext4_iomap_writeback_range,
 	.writeback_submit	= ext4_iomap_writeback_submit,
 };
-
-int ext4_iomap_writepages(struct address_space *mapping,
-			  struct writeback_control *wbc)
-{
-	struct inode *inode = mapping->host;
-	struct super_block *sb = inode->i_sb;
-	long nr_to_write = wbc->nr_to_write;
-	struct iomap_writepage_ctx wpc = {
-		.inode	= inode,
-		.wbc	= wbc,
-		.ops	= &ext4_iomap_writeback_ops,
-	};
-	int alloc_ctx, ret;
-
-	if (WARN_ON_ONCE(!ext4_inode_buffered_iomap(inode)))
-		return -EINVAL;
-	ret = ext4_emergency_state(sb);
-	if (unlikely(ret))
-		return ret;
-
-	/* Excludes a change of the inode's journalling mode or format. */
-	alloc_ctx = ext4_writepages_down_read(sb);
-	trace_ext4_writepages(inode, wbc);
-	ret = iomap_writepages(&wpc);
-	trace_ext4_writepages_result(inode, wbc, ret,
-				     nr_to_write - wbc->nr_to_write);
-	ext4_writepages_up_read(sb, alloc_ctx);
-	return ret;
-}
 
 /*
  * Finish a completed write in process context: once its data is on disk,
@@ -922,13 +980,27 @@ out:
 }
 
 /*
- * The completion work of an iomap inode: finish its completed writes, in
- * file order, merging neighbours that need the same work so that they
- * convert and update the size once.
+ * Finish the completed writes on @ioends, in file order, merging neighbours
+ * that need the same work so that they convert and update the size once.
+ * Called in process context, with no handle running and no folio locked.
  */
-void ext4_iomap_end_io(struct ext4_inode_info *ei)
+static void ext4_iomap_finish_ioends(struct list_head *ioends)
 {
 	struct iomap_ioend *ioend;
+
+	iomap_sort_ioends(ioends);
+	while ((ioend = list_first_entry_or_null(ioends, struct iomap_ioend,
+						 io_list))) {
+		list_del_init(&ioend->io_list);
+		iomap_ioend_try_merge(ioend, ioends);
+		ext4_iomap_finish_ioend(ioend);
+		cond_resched();
+	}
+}
+
+/* The completion work of an iomap inode: finish its completed writes. */
+void ext4_iomap_end_io(struct ext4_inode_info *ei)
+{
 	struct list_head ioends;
 	unsigned long flags;
 
@@ -936,14 +1008,46 @@ void ext4_iomap_end_io(struct ext4_inode_info *ei)
 	list_replace_init(&ei->i_rsv_conversion_list, &ioends);
 	spin_unlock_irqrestore(&ei->i_completed_io_lock, flags);
 
-	iomap_sort_ioends(&ioends);
-	while ((ioend = list_first_entry_or_null(&ioends, struct iomap_ioend,
-						 io_list))) {
-		list_del_init(&ioend->io_list);
-		iomap_ioend_try_merge(ioend, &ioends);
-		ext4_iomap_finish_ioend(ioend);
-		cond_resched();
-	}
+	ext4_iomap_finish_ioends(&ioends);
+}
+
+/*
+ * Writeback of an iomap inode.  The writes that completed during their own
+ * submission are finished here, once iomap has submitted the last one
+ * (struct ext4_iomap_wb_batch).
+ */
+int ext4_iomap_writepages(struct address_space *mapping,
+			  struct writeback_control *wbc)
+{
+	struct inode *inode = mapping->host;
+	struct super_block *sb = inode->i_sb;
+	long nr_to_write = wbc->nr_to_write;
+	struct ext4_iomap_wpc wpc = {
+		.ctx = {
+			.inode	= inode,
+			.wbc	= wbc,
+			.ops	= &ext4_iomap_writeback_ops,
+		},
+		.batch.ioends = LIST_HEAD_INIT(wpc.batch.ioends),
+	};
+	int alloc_ctx, ret;
+
+	if (WARN_ON_ONCE(!ext4_inode_buffered_iomap(inode)))
+		return -EINVAL;
+	ret = ext4_emergency_state(sb);
+	if (unlikely(ret))
+		return ret;
+
+	/* Excludes a change of the inode's journalling mode or format. */
+	alloc_ctx = ext4_writepages_down_read(sb);
+	trace_ext4_writepages(inode, wbc);
+	ret = iomap_writepages(&wpc.ctx);
+	trace_ext4_writepages_result(inode, wbc, ret,
+				     nr_to_write - wbc->nr_to_write);
+	/* No folio locked now: the writes caught can be finished. */
+	ext4_iomap_finish_ioends(&wpc.batch.ioends);
+	ext4_writepages_up_read(sb, alloc_ctx);
+	return ret;
 }
 
 /*

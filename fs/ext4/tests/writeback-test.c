@@ -26,9 +26,12 @@
  *
  * Completion is held back by a work item that blocks the superblock's
  * rsv_conversion_wq (one active work at a time), where both paths run
- * their completion work.  Every wait is bounded, and the blocker is
- * released by a KUnit action before the filesystem is unmounted, so that a
- * failing case cannot hang the run.
+ * their completion work.  brd completes a bio during its submission, and
+ * the iomap path then finishes the write in the writeback call: the cases
+ * that need a write waiting for the work make it complete late, from the
+ * test's task after the submission (complete_writes_late()).  Every wait
+ * is bounded, and the blocker is released by a KUnit action before the
+ * filesystem is unmounted, so that a failing case cannot hang the run.
  */
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
@@ -108,6 +111,18 @@ static const void *iomap_1k_config_gen_params(struct kunit *test,
 					      const void *prev, char *desc)
 {
 	return next_config(prev, desc, is_1k_iomap_config);
+}
+
+static bool is_1k_config(const struct ext4_kunit_config *c)
+{
+	return c->geo->blocksize == 1024;
+}
+
+/* Both paths on 1k blocks. */
+static const void *config_1k_gen_params(struct kunit *test, const void *prev,
+					char *desc)
+{
+	return next_config(prev, desc, is_1k_config);
 }
 
 static loff_t bsize(struct kunit *test)
@@ -1049,6 +1064,92 @@ static bool wait_writeback_done(struct address_space *mapping, loff_t start,
 	return true;
 }
 
+/*
+ * Completions that come after the submission, as an interrupt brings them
+ * from an asynchronous device.  brd completes a bio inside submit_bio(),
+ * where the iomap path's writeback call catches the write and finishes it
+ * itself.  A stub on ext4_iomap_end_bio() (which runs in the test's own
+ * task there) keeps the bios instead, and complete_late() completes them
+ * from the test's task once the submission is over: they then go to the
+ * completion work, as late completions do.
+ */
+struct late_bios {
+	struct kunit *test;
+	struct bio *bios[16];
+	int nr;
+	bool active;
+};
+
+static void late_end_bio(struct bio *bio)
+{
+	struct late_bios *late = kunit_get_current_test()->priv;
+
+	if (late->nr == ARRAY_SIZE(late->bios)) {
+		KUNIT_FAIL(late->test, "more than %zu bios to keep",
+			   ARRAY_SIZE(late->bios));
+		ext4_iomap_write_done_test(bio);
+		return;
+	}
+	late->bios[late->nr++] = bio;
+}
+
+static void complete_late(struct late_bios *late)
+{
+	int i;
+
+	if (late->active) {
+		kunit_deactivate_static_stub(late->test,
+					     ext4_iomap_end_bio_test);
+		late->active = false;
+	}
+	for (i = 0; i < late->nr; i++)
+		ext4_iomap_write_done_test(late->bios[i]);
+	late->nr = 0;
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(complete_late_action, complete_late,
+			    struct late_bios *);
+
+/*
+ * From now on keep the completions of the test's writes until
+ * complete_late().  To be called after block_completion(): the actions run
+ * in reverse order, so a failing case completes the bios while the work is
+ * still blocked, and then releases it.
+ */
+static struct late_bios *complete_writes_late(struct kunit *test)
+{
+	struct late_bios *late = kunit_kzalloc(test, sizeof(*late),
+					       GFP_KERNEL);
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, late);
+	late->test = test;
+	test->priv = late;
+	kunit_activate_static_stub(test, ext4_iomap_end_bio_test, late_end_bio);
+	late->active = true;
+	ret = kunit_add_action_or_reset(test, complete_late_action, late);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	return late;
+}
+
+/*
+ * Start writeback of [start, end) and wait for it to be submitted, with
+ * the completions of writes that need the completion work held back as
+ * late ones when @late; those are then waiting for the work.
+ */
+static void submit_range(struct kunit *test, struct file *f, loff_t start,
+			 loff_t end, bool late)
+{
+	struct late_bios *held = late ? complete_writes_late(test) : NULL;
+
+	KUNIT_ASSERT_EQ(test, filemap_fdatawrite_range(f->f_mapping, start,
+						       end - 1), 0);
+	if (held) {
+		complete_late(held);
+		kunit_release_action(test, complete_late_action, held);
+	}
+}
+
 enum gate_setup {
 	GATE_WRITTEN,		/* blocks 0-3 written and synced */
 	GATE_HALF_BLOCK,	/* half of block 0 written and synced */
@@ -1058,10 +1159,12 @@ enum gate_setup {
 /*
  * A write [start, end) (in half blocks, so that a write can end inside a
  * block) to a new file is written back with the completion work blocked,
- * after a remount in place with @opts when given.  On the iomap path:
- * whether it waits for the work, and i_disksize (in half blocks) and the
- * extent map of the first blocks until the work has run; then, on both
- * paths, i_disksize and the extent map after it.
+ * after a remount in place with @opts when given.  On the iomap path, when
+ * the write completes after its submission: whether it waits for the work,
+ * and i_disksize (in half blocks) and the extent map of the first blocks
+ * until the work has run; then i_disksize and the extent map after it,
+ * which are also what every write has when writeback returns if it
+ * completed during its submission.
  */
 struct gate_case {
 	const char *name;
@@ -1094,12 +1197,77 @@ static const struct gate_case gate_cases[] = {
 	  true, 8, "WWWW", "WWWW", 8 },
 };
 
+/* One gate case, with its write completing late or during submission. */
+static void gate_run(struct kunit *test, struct ext4_kunit_fs *fs,
+		     const struct gate_case *gc, const char *name, bool late)
+{
+	unsigned int nr = strlen(gc->map_after);
+	loff_t half = bsize(test) / 2;
+	loff_t start = gc->start * half, end = gc->end * half;
+	bool waits = late && gc->waits;
+	struct address_space *mapping;
+	struct wq_blocker *b;
+	struct file *f;
+
+	f = ext4_kunit_create(fs, name);
+	mapping = f->f_mapping;
+	switch (gc->setup) {
+	case GATE_WRITTEN:
+		write_blocks(fs, f, 7, 0, 4);
+		break;
+	case GATE_HALF_BLOCK:
+		write_pattern(fs, f, 7, 0, half);
+		break;
+	case GATE_UNWRITTEN:
+		ext4_kunit_fallocate(fs, f, 0, 0, 8 * half);
+		break;
+	}
+	ext4_kunit_fsync(fs, f);
+
+	b = block_completion(fs);
+	write_pattern(fs, f, 8, start, end - start);
+	submit_range(test, f, start, end, late);
+	KUNIT_EXPECT_EQ_MSG(test, range_has(mapping, start, end, false), waits,
+			    "%s (%s): under writeback after submission",
+			    gc->name, name);
+	KUNIT_EXPECT_FALSE_MSG(test, range_has(mapping, start, end, true),
+			       "%s (%s): dirty after submission", gc->name,
+			       name);
+	KUNIT_EXPECT_EQ_MSG(test, disksize(f),
+			    (waits ? gc->disksize_before :
+				     gc->disksize_after) * half,
+			    "%s (%s): i_disksize before completion", gc->name,
+			    name);
+	KUNIT_EXPECT_STREQ_MSG(test, ext4_kunit_extent_map(fs, f, 0, nr),
+			       waits ? gc->map_before : gc->map_after,
+			       "%s (%s): before completion", gc->name, name);
+
+	wq_blocker_release(b);
+	KUNIT_ASSERT_TRUE_MSG(test, wait_writeback_done(mapping, start, end),
+			      "%s (%s): writeback did not finish", gc->name,
+			      name);
+	KUNIT_EXPECT_EQ_MSG(test, disksize(f), gc->disksize_after * half,
+			    "%s (%s): i_disksize after completion", gc->name,
+			    name);
+	KUNIT_EXPECT_STREQ_MSG(test, ext4_kunit_extent_map(fs, f, 0, nr),
+			       gc->map_after, "%s (%s): after completion",
+			       gc->name, name);
+	ext4_kunit_drop_cache(fs, f);
+	expect_pattern(fs, f, 8, start, end - start, gc->name);
+	kunit_release_action(test, wq_blocker_release_action, b);
+}
+
 /*
  * The completion work runs only when the write needs it: unwritten extents
- * to convert, i_disksize to move, or data_err=abort.  brd completes bios in
- * the submitter's context, so on the iomap path a write that does not need
- * the work is finished when filemap_fdatawrite_range() returns, and the
- * others wait for the work, with nothing on disk changed yet.
+ * to convert, i_disksize to move, or data_err=abort; and not even then when
+ * the write completes during its own submission, as brd's do.
+ *
+ * On the iomap path, a write that needs the work but completes during its
+ * submission is finished by the writeback call that submitted it, before
+ * filemap_fdatawrite_range() returns (struct ext4_iomap_wb_batch); one that
+ * does not need it is finished by iomap in bio context.  Completed late,
+ * the writes that need the work wait for it, with nothing on disk changed
+ * yet.
  *
  * The buffer_head path finishes every one of these writes before
  * filemap_fdatawrite_range() returns, work or not: i_disksize moves in
@@ -1107,71 +1275,72 @@ static const struct gate_case gate_cases[] = {
  * ext4_do_writepages() holds a reference to the io_end until after the
  * submission, so with brd it drops the last one and converts the unwritten
  * extents itself; data_err=abort only matters there after an I/O error.
+ * Its completions cannot be made late here: that runs on the iomap path.
  */
 static void completion_runs_only_when_needed(struct kunit *test)
 {
 	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, cfg(test), NULL);
-	loff_t half = bsize(test) / 2;
-	bool iomap = iomap_path(test);
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(gate_cases); i++) {
 		const struct gate_case *gc = &gate_cases[i];
-		unsigned int nr = strlen(gc->map_after);
-		loff_t start = gc->start * half, end = gc->end * half;
-		bool waits = iomap && gc->waits;
-		struct address_space *mapping;
-		struct wq_blocker *b;
 		char name[16];
-		struct file *f;
 
 		if (gc->opts)
 			ext4_kunit_reconfigure(fs, gc->opts);
 		snprintf(name, sizeof(name), "gate%zu", i);
-		f = ext4_kunit_create(fs, name);
-		mapping = f->f_mapping;
-		switch (gc->setup) {
-		case GATE_WRITTEN:
-			write_blocks(fs, f, 7, 0, 4);
-			break;
-		case GATE_HALF_BLOCK:
-			write_pattern(fs, f, 7, 0, half);
-			break;
-		case GATE_UNWRITTEN:
-			ext4_kunit_fallocate(fs, f, 0, 0, 8 * half);
-			break;
-		}
-		ext4_kunit_fsync(fs, f);
-
-		b = block_completion(fs);
-		write_pattern(fs, f, 8, start, end - start);
-		KUNIT_ASSERT_EQ(test, filemap_fdatawrite_range(mapping, start,
-							       end - 1), 0);
-		KUNIT_EXPECT_EQ_MSG(test, range_has(mapping, start, end, false),
-				    waits, "%s: under writeback after submission",
-				    gc->name);
-		KUNIT_EXPECT_FALSE_MSG(test, range_has(mapping, start, end, true),
-				       "%s: dirty after submission", gc->name);
-		KUNIT_EXPECT_EQ_MSG(test, disksize(f),
-				    (waits ? gc->disksize_before :
-					     gc->disksize_after) * half,
-				    "%s: i_disksize before completion", gc->name);
-		KUNIT_EXPECT_STREQ_MSG(test, ext4_kunit_extent_map(fs, f, 0, nr),
-				       waits ? gc->map_before : gc->map_after,
-				       "%s: before completion", gc->name);
-
-		wq_blocker_release(b);
-		KUNIT_ASSERT_TRUE_MSG(test, wait_writeback_done(mapping, start, end),
-				      "%s: writeback did not finish", gc->name);
-		KUNIT_EXPECT_EQ_MSG(test, disksize(f), gc->disksize_after * half,
-				    "%s: i_disksize after completion", gc->name);
-		KUNIT_EXPECT_STREQ_MSG(test, ext4_kunit_extent_map(fs, f, 0, nr),
-				       gc->map_after, "%s: after completion",
-				       gc->name);
-		ext4_kunit_drop_cache(fs, f);
-		expect_pattern(fs, f, 8, start, end - start, gc->name);
-		kunit_release_action(test, wq_blocker_release_action, b);
+		gate_run(test, fs, gc, name, false);
+		if (!iomap_path(test))
+			continue;
+		snprintf(name, sizeof(name), "gate%zu-late", i);
+		gate_run(test, fs, gc, name, true);
 	}
+}
+
+/*
+ * A writeback call holds the writes it caught completing during their
+ * submission under writeback until it finishes them; once they cover
+ * MAX_WRITEPAGES_EXTENT_LEN blocks, it hands them to the completion work
+ * instead.  One and a half times that many new blocks are written back in
+ * one call with the work blocked (on 1k blocks, the only images where so
+ * many delayed blocks fit).  On the iomap path the start of the range
+ * waits for the work, with its extents still unwritten, while the end of
+ * it is finished by the call.  The buffer_head path finishes every io_end
+ * (one per extent mapped) in the call.
+ */
+static void completion_batch_is_bounded(struct kunit *test)
+{
+	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, cfg(test), NULL);
+	struct file *f = ext4_kunit_create(fs, "bound");
+	struct address_space *mapping = f->f_mapping;
+	unsigned int nr = MAX_WRITEPAGES_EXTENT_LEN * 3 / 2;
+	bool iomap = iomap_path(test);
+	loff_t bs = bsize(test);
+	loff_t len = nr * bs;
+	struct wq_blocker *b;
+
+	b = block_completion(fs);
+	write_pattern(fs, f, 12, 0, len);
+	KUNIT_ASSERT_EQ(test, filemap_fdatawrite_range(mapping, 0, len - 1), 0);
+	KUNIT_EXPECT_FALSE_MSG(test, range_has(mapping, 0, len, true),
+			       "dirty after submission");
+	KUNIT_EXPECT_EQ_MSG(test, range_has(mapping, 0, bs, false), iomap,
+			    "block 0 under writeback after submission");
+	KUNIT_EXPECT_STREQ_MSG(test, ext4_kunit_extent_map(fs, f, 0, 1),
+			       iomap ? "U" : "W", "block 0 before completion");
+	KUNIT_EXPECT_FALSE_MSG(test, range_has(mapping, len - bs, len, false),
+			       "block %u under writeback after submission",
+			       nr - 1);
+	KUNIT_EXPECT_STREQ_MSG(test, ext4_kunit_extent_map(fs, f, nr - 1, 1),
+			       "W", "block %u before completion", nr - 1);
+
+	wq_blocker_release(b);
+	KUNIT_ASSERT_TRUE_MSG(test, wait_writeback_done(mapping, 0, len),
+			      "writeback did not finish");
+	KUNIT_EXPECT_EQ(test, disksize(f), len);
+	KUNIT_EXPECT_STREQ(test, ext4_kunit_extent_map(fs, f, 0, 1), "W");
+	ext4_kunit_drop_cache(fs, f);
+	expect_pattern(fs, f, 12, 0, len, "after completion");
 }
 
 struct truncate_job {
@@ -1225,9 +1394,12 @@ static void truncate_job_finish(void *data)
  * have changed.  The case holds the lock of the last folio meanwhile, so
  * that the truncate stops there until the completion has been checked:
  * ext4_truncate() sets i_disksize to i_size again afterwards, and would
- * hide a completion that went past it.  The buffer_head path has finished
- * the write at submission (see completion_runs_only_when_needed()), with
- * i_disksize capped at i_size then, and must end the same.
+ * hide a completion that went past it.  On the iomap path the write
+ * completes late (complete_writes_late()), as on a device that completes
+ * in an interrupt: brd would complete it during its submission, where it
+ * is finished at once.  The buffer_head path has finished the write at
+ * submission (see completion_runs_only_when_needed()), with i_disksize
+ * capped at i_size then, and must end the same.
  */
 static void completion_caps_disksize_at_isize(struct kunit *test)
 {
@@ -1247,8 +1419,7 @@ static void completion_caps_disksize_at_isize(struct kunit *test)
 	ext4_kunit_fsync(fs, f);
 	b = block_completion(fs);
 	write_blocks(fs, f, 9, 4, 4);
-	KUNIT_ASSERT_EQ(test, filemap_fdatawrite_range(mapping, 4 * bs,
-						       8 * bs - 1), 0);
+	submit_range(test, f, 4 * bs, 8 * bs, iomap);
 	KUNIT_EXPECT_EQ(test, range_has(mapping, 4 * bs, 8 * bs, false), iomap);
 	KUNIT_EXPECT_EQ(test, disksize(f), (iomap ? 4 : 8) * bs);
 	KUNIT_EXPECT_STREQ(test, ext4_kunit_extent_map(fs, f, 0, 8),
@@ -1307,8 +1478,9 @@ static void completion_caps_disksize_at_isize(struct kunit *test)
 /*
  * A write whose I/O fails changes nothing on disk: the unwritten extent
  * stays unwritten (the block reads as zeros), i_disksize does not move,
- * and the error reaches fsync.  brd does not fail writes: the error is put
- * into the ioend while it waits for the completion work.
+ * and the error reaches fsync.  brd does not fail writes: the write
+ * completes late (complete_writes_late()), and the error is put into the
+ * ioend while it waits for the completion work.
  */
 static void completion_io_error_changes_nothing(struct kunit *test)
 {
@@ -1327,8 +1499,7 @@ static void completion_io_error_changes_nothing(struct kunit *test)
 	ext4_kunit_fsync(fs, f);
 	b = block_completion(fs);
 	write_blocks(fs, f, 10, 2, 2);
-	KUNIT_ASSERT_EQ(test, filemap_fdatawrite_range(mapping, 0, 4 * bs - 1),
-			0);
+	submit_range(test, f, 0, 4 * bs, true);
 	spin_lock_irqsave(&ei->i_completed_io_lock, flags);
 	list_for_each_entry(ioend, &ei->i_rsv_conversion_list, io_list) {
 		ioend->io_bio.bi_status = BLK_STS_IOERR;
@@ -1365,8 +1536,9 @@ static int convert_fails(handle_t *handle, struct inode *inode, loff_t offset,
  * A completion that cannot convert the extents it wrote (a metadata read
  * error, say) leaves them unwritten, does not move i_disksize over them,
  * and fails the write, so that fsync reports it.  The conversion is
- * stubbed to fail; a stub applies to the test's own task only, so the test
- * runs the inode's completion (ext4_iomap_end_io(), what the work runs)
+ * stubbed to fail; a stub applies to the test's own task only, so the
+ * write completes late (complete_writes_late()) and the test runs the
+ * inode's completion (ext4_iomap_end_io(), what the work runs)
  * itself while the work is held back, and the work then finds nothing left.
  */
 static void completion_failure_changes_nothing(struct kunit *test)
@@ -1382,8 +1554,7 @@ static void completion_failure_changes_nothing(struct kunit *test)
 	ext4_kunit_fsync(fs, f);
 	b = block_completion(fs);
 	write_blocks(fs, f, 11, 2, 2);
-	KUNIT_ASSERT_EQ(test, filemap_fdatawrite_range(mapping, 0, 4 * bs - 1),
-			0);
+	submit_range(test, f, 0, 4 * bs, true);
 	KUNIT_ASSERT_TRUE(test, range_has(mapping, 2 * bs, 4 * bs, false));
 	KUNIT_ASSERT_FALSE(test, list_empty(&ei->i_rsv_conversion_list));
 
@@ -1415,6 +1586,7 @@ static struct kunit_case ext4_iomap_writeback_cases[] = {
 	KUNIT_CASE_PARAM(enospc_fails_cleanly, config_gen_params),
 	KUNIT_CASE_PARAM(completion_converts_written_range, config_gen_params),
 	KUNIT_CASE_PARAM(completion_runs_only_when_needed, config_gen_params),
+	KUNIT_CASE_PARAM(completion_batch_is_bounded, config_1k_gen_params),
 	KUNIT_CASE_PARAM(completion_caps_disksize_at_isize, config_gen_params),
 	KUNIT_CASE_PARAM(completion_io_error_changes_nothing,
 			 iomap_config_gen_params),
