@@ -219,5 +219,31 @@ else
 		"$out"
 fi
 
+# 9. The bench refuses bad settings before building anything, and its report
+#    prints the kernel counters of the write jobs, per GiB written.
+expect_fail "bench: a bad case is refused" "BENCH_CASES: 'writes' is not one of" \
+	env BENCH_CASES=writes "$H/bench.sh"
+expect_fail "bench: a bad path is refused" "BENCH_PATHS: 'buffer_head' is not one of bh iomap" \
+	env BENCH_PATHS=buffer_head "$H/bench.sh"
+expect_fail "bench: a bad perf setting is refused" "BENCH_PERF=yes: give 1" \
+	env BENCH_PERF=yes "$H/bench.sh"
+br=$scratch/bench-run
+mkdir -p "$br/raw"
+for p in bh iomap; do
+	# 512 MiB in 0.5 s (bh) or 0.4 s (iomap), with 100 or 50 allocations.
+	ms=500 allocs=100
+	[ $p = iomap ] && ms=400 allocs=50
+	echo "{\"jobs\":[{\"usr_cpu\":1,\"sys_cpu\":9,\"write\":{\"io_bytes\":536870912,\"runtime\":$ms},\"read\":{\"io_bytes\":0}}]}" \
+		>"$br/raw/r1-4k-$p-write-1m.json"
+	printf 'allocations %s\nctxt 300\nextents 2\n' $allocs >"$br/raw/r1-4k-$p-write-1m.counters"
+done
+out=$(/usr/bin/python3 "$H/bench-report.py" "$br" 2>&1) && rc=0 || rc=$?
+if [ $rc = 0 ] && grep -qE '^1m +\| +1024 \(1024-1024\) +1280 \(1280-1280\) +1\.25 ' <<<"$out" &&
+   grep -qE '^4k +1m +\| +200 / 100 \| +600 / 600 \| +4 / 4 $' <<<"$out"; then
+	ok "bench: the report gives MiB/s, the ratio and the counters per GiB"
+else
+	not_ok "bench: the report gives MiB/s, the ratio and the counters per GiB (exit $rc)" "$out"
+fi
+
 echo "selftest: $pass passed, $fail failed"
 [ $fail -eq 0 ]
