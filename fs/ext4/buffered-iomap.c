@@ -794,7 +794,16 @@ static bool ext4_iomap_ioend_needs_work(struct iomap_ioend *ioend)
 struct ext4_iomap_wb_batch {
 	struct list_head	ioends;		/* completed, to be finished */
 	size_t			bytes;		/* their length */
+	unsigned int		nr;		/* and number */
 };
+
+/*
+ * At most this many writes wait in a batch: fewer than iomap's ioend bio
+ * pool keeps in reserve (4 * PAGE_SIZE / SECTOR_SIZE, at least 32), so that
+ * the writeback call never waits for a bio of its own pool that only it
+ * would give back, when every write is a few scattered blocks.
+ */
+#define EXT4_IOMAP_BATCH_MAX	16
 
 struct ext4_iomap_wpc {
 	struct iomap_writepage_ctx	ctx;
@@ -829,7 +838,8 @@ static void ext4_iomap_batch_open(struct ext4_iomap_wb_batch *batch,
  * this and is caught, or after and goes to the work.  The writes caught
  * stay under writeback until the call finishes them: once they cover as
  * much as one writeback mapping does (also the unit of the buffer_head
- * path's io_end), hand them to the work, which merges them just the same.
+ * path's io_end), or are EXT4_IOMAP_BATCH_MAX writes, hand them to the
+ * work, which merges them just the same.
  * The caller may hold a folio lock here, under which a completion must not
  * start a transaction.
  */
@@ -841,11 +851,13 @@ static void ext4_iomap_batch_close(struct ext4_iomap_wb_batch *batch,
 
 	spin_lock_irq(&ei->i_completed_io_lock);
 	ioend->io_bio.bi_private = NULL;
-	if (batch->bytes >= EXT4_LBLK_TO_B(inode, MAX_WRITEPAGES_EXTENT_LEN)) {
+	if (batch->bytes >= EXT4_LBLK_TO_B(inode, MAX_WRITEPAGES_EXTENT_LEN) ||
+	    batch->nr >= EXT4_IOMAP_BATCH_MAX) {
 		ext4_iomap_wake_work(ei);
 		list_splice_tail_init(&batch->ioends,
 				      &ei->i_rsv_conversion_list);
 		batch->bytes = 0;
+		batch->nr = 0;
 	}
 	spin_unlock_irq(&ei->i_completed_io_lock);
 }
@@ -877,6 +889,7 @@ static void ext4_iomap_write_done(struct bio *bio)
 	if (batch) {
 		list_add_tail(&ioend->io_list, &batch->ioends);
 		batch->bytes += ioend->io_size;
+		batch->nr++;
 	} else {
 		ext4_iomap_wake_work(ei);
 		list_add_tail(&ioend->io_list, &ei->i_rsv_conversion_list);

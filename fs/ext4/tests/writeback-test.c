@@ -118,6 +118,18 @@ static bool is_1k_config(const struct ext4_kunit_config *c)
 	return c->geo->blocksize == 1024;
 }
 
+static bool is_small_block_config(const struct ext4_kunit_config *c)
+{
+	return c->geo->blocksize <= 4096;
+}
+
+/* Both paths, blocks of up to 4k (scattered blocks fit every image). */
+static const void *small_block_config_gen_params(struct kunit *test,
+						 const void *prev, char *desc)
+{
+	return next_config(prev, desc, is_small_block_config);
+}
+
 /* Both paths on 1k blocks. */
 static const void *config_1k_gen_params(struct kunit *test, const void *prev,
 					char *desc)
@@ -1343,6 +1355,55 @@ static void completion_batch_is_bounded(struct kunit *test)
 	expect_pattern(fs, f, 12, 0, len, "after completion");
 }
 
+/*
+ * The same bound by number: 36 writes of one new block each (every other
+ * block, so that no two merge), written back in one call with the work
+ * blocked.  A writeback call holds at most EXT4_IOMAP_BATCH_MAX (16) writes
+ * before it hands them to the work, so on the iomap path the first 32 wait
+ * for the work and the last 4 are finished by the call.  The buffer_head
+ * path finishes them all in the call.
+ */
+static void completion_batch_is_bounded_by_count(struct kunit *test)
+{
+	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, cfg(test), NULL);
+	struct file *f = ext4_kunit_create(fs, "scatter");
+	struct address_space *mapping = f->f_mapping;
+	bool iomap = iomap_path(test);
+	loff_t bs = bsize(test);
+	unsigned int nr = 36, i;
+	struct wq_blocker *b;
+
+	b = block_completion(fs);
+	for (i = 0; i < nr; i++)
+		write_blocks(fs, f, 13, 2 * i, 1);
+	KUNIT_ASSERT_EQ(test, filemap_fdatawrite_range(mapping, 0,
+						       2 * nr * bs - 1), 0);
+	/* Folios may hold several writes: look at the blocks' extents. */
+	for (i = 0; i < nr; i++)
+		KUNIT_EXPECT_STREQ_MSG(test,
+				       ext4_kunit_extent_map(fs, f, 2 * i, 1),
+				       iomap && i < 32 ? "U" : "W",
+				       "write %u (block %u) before completion",
+				       i, 2 * i);
+	KUNIT_EXPECT_EQ_MSG(test, range_has(mapping, 0, bs, false), iomap,
+			    "block 0 under writeback after submission");
+	KUNIT_EXPECT_FALSE_MSG(test, range_has(mapping, (2 * nr - 2) * bs,
+					       (2 * nr - 1) * bs, false),
+			       "block %u under writeback after submission",
+			       2 * nr - 2);
+
+	wq_blocker_release(b);
+	KUNIT_ASSERT_TRUE_MSG(test, wait_writeback_done(mapping, 0, 2 * nr * bs),
+			      "writeback did not finish");
+	for (i = 0; i < nr; i++)
+		KUNIT_EXPECT_STREQ_MSG(test,
+				       ext4_kunit_extent_map(fs, f, 2 * i, 1),
+				       "W", "block %u after completion", 2 * i);
+	ext4_kunit_drop_cache(fs, f);
+	for (i = 0; i < nr; i++)
+		expect_pattern(fs, f, 13, 2 * i * bs, bs, "after completion");
+}
+
 struct truncate_job {
 	struct file *file;
 	loff_t size;
@@ -1587,6 +1648,8 @@ static struct kunit_case ext4_iomap_writeback_cases[] = {
 	KUNIT_CASE_PARAM(completion_converts_written_range, config_gen_params),
 	KUNIT_CASE_PARAM(completion_runs_only_when_needed, config_gen_params),
 	KUNIT_CASE_PARAM(completion_batch_is_bounded, config_1k_gen_params),
+	KUNIT_CASE_PARAM(completion_batch_is_bounded_by_count,
+			 small_block_config_gen_params),
 	KUNIT_CASE_PARAM(completion_caps_disksize_at_isize, config_gen_params),
 	KUNIT_CASE_PARAM(completion_io_error_changes_nothing,
 			 iomap_config_gen_params),
