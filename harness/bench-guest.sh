@@ -80,16 +80,19 @@ want() {
 # The kernel's counters around a write job, to $BENCH_OUT/raw/$1.counters:
 # mballoc's allocation requests (mb_stats is turned on at mount), context
 # switches, and the extents the file ended with once written back.
+# Context switches and mballoc requests so far, as "CTXT REQS".
+counts() {
+	awk '/^ctxt/ { c = $2 } /reqs:/ { r = $2 } END { print c, r }' \
+		/proc/stat /proc/fs/ext4/ram0/mb_stats
+}
 counters_start() {
-	ctxt0=$(awk '/^ctxt/ { print $2 }' /proc/stat)
-	reqs0=$(awk '/reqs:/ { print $2 }' /proc/fs/ext4/ram0/mb_stats)
+	read -r ctxt0 reqs0 <<<"$(counts)"
 }
 counters_end() {
 	local name=$1 f=$2 ctxt reqs
 
 	sync
-	ctxt=$(awk '/^ctxt/ { print $2 }' /proc/stat)
-	reqs=$(awk '/reqs:/ { print $2 }' /proc/fs/ext4/ram0/mb_stats)
+	read -r ctxt reqs <<<"$(counts)"
 	{
 		echo "allocations $((reqs - reqs0))"
 		echo "ctxt $((ctxt - ctxt0))"
