@@ -13,6 +13,7 @@
  * an ordinary mount are deferred to a workqueue.  A remount (or the next test)
  * must find the old superblock gone, not merely queued for release.
  */
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/blkdev.h>
 #include <linux/falloc.h>
@@ -945,4 +946,58 @@ void ext4_kunit_bg_detach_mm(struct mm_struct *mm)
 	 * flushes it (flush_delayed_fput()).
 	 */
 	mmput(mm);
+}
+
+static void hold_end_bio(struct bio *bio)
+{
+	struct ext4_kunit_held_bios *held = kunit_get_current_test()->priv;
+
+	if (held->keep && !held->keep(bio)) {
+		ext4_iomap_write_done_test(bio);
+		return;
+	}
+	bio_list_add(&held->bios, bio);
+	held->nr++;
+}
+
+static void complete_held_bios(struct ext4_kunit_held_bios *held)
+{
+	struct bio *bio;
+
+	if (held->holding) {
+		kunit_deactivate_static_stub(held->test,
+					     ext4_iomap_end_bio_test);
+		held->holding = false;
+	}
+	while ((bio = bio_list_pop(&held->bios)))
+		ext4_iomap_write_done_test(bio);
+	held->nr = 0;
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(complete_held_bios_action, complete_held_bios,
+			    struct ext4_kunit_held_bios *);
+
+struct ext4_kunit_held_bios *ext4_kunit_hold_bios(struct kunit *test,
+						  bool (*keep)(struct bio *bio))
+{
+	struct ext4_kunit_held_bios *held = kunit_kzalloc(test, sizeof(*held),
+							  GFP_KERNEL);
+	int err;
+
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	held->test = test;
+	held->keep = keep;
+	bio_list_init(&held->bios);
+	test->priv = held;
+	kunit_activate_static_stub(test, ext4_iomap_end_bio_test, hold_end_bio);
+	held->holding = true;
+	err = kunit_add_action_or_reset(test, complete_held_bios_action, held);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	return held;
+}
+
+void ext4_kunit_complete_held_bios(struct ext4_kunit_held_bios *held)
+{
+	/* Runs complete_held_bios() now, and not again at teardown. */
+	kunit_release_action(held->test, complete_held_bios_action, held);
 }

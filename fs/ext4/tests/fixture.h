@@ -17,6 +17,7 @@
 #define _EXT4_KUNIT_FIXTURE_H
 
 #include <kunit/test.h>
+#include <linux/bio.h>
 #include <linux/fs.h>
 
 #include "../ext4.h"
@@ -189,6 +190,30 @@ bool ext4_kunit_bg_done(struct ext4_kunit_bg *bg, unsigned int ms, int *ret);
  */
 struct mm_struct *ext4_kunit_bg_attach_mm(void);
 void ext4_kunit_bg_detach_mm(struct mm_struct *mm);
+
+/*
+ * Write completions that come after the submission, as an interrupt brings
+ * them from an asynchronous device.  brd completes a bio inside
+ * submit_bio(), in the submitting task.  ext4_kunit_hold_bios() puts a stub
+ * on the iomap path's bio end_io for the test's task that keeps each bio
+ * @keep() accepts (every bio when @keep is NULL) instead of completing it;
+ * ext4_kunit_complete_held_bios() completes them from the test's task, in
+ * the order they came, and ends the holding.  Teardown does the same, so
+ * hold after setting up anything the completions must reach before it is
+ * torn down (teardown runs in reverse order).  The stub finds its state
+ * through test->priv.
+ */
+struct ext4_kunit_held_bios {
+	struct kunit *test;
+	bool (*keep)(struct bio *bio);
+	struct bio_list bios;
+	unsigned int nr;		/* bios held now */
+	bool holding;
+};
+
+struct ext4_kunit_held_bios *ext4_kunit_hold_bios(struct kunit *test,
+						  bool (*keep)(struct bio *bio));
+void ext4_kunit_complete_held_bios(struct ext4_kunit_held_bios *held);
 
 /*
  * Files are closed by ext4_kunit_remount() and at teardown; a test reopens

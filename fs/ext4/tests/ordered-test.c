@@ -132,67 +132,19 @@ static struct file *make_file(struct ext4_kunit_fs *fs, const char *name,
 	return f;
 }
 
-/* Holding the completion of ordered writes. */
-
-struct held_writes {
-	struct kunit *test;
-	struct bio *bios[8];
-	int nr;
-	bool holding;
-};
-
-static void hold_end_bio(struct bio *bio)
-{
-	struct kunit *test = kunit_get_current_test();
-	struct held_writes *held = test->priv;
-
-	if (iomap_ioend_from_bio(bio)->io_private &&
-	    held->nr < ARRAY_SIZE(held->bios)) {
-		held->bios[held->nr++] = bio;
-		return;
-	}
-	ext4_iomap_write_done_test(bio);
-}
-
-/* Complete the held writes now, as brd would have. */
-static void release_writes(struct held_writes *held)
-{
-	int i;
-
-	if (held->holding) {
-		kunit_deactivate_static_stub(held->test, ext4_iomap_end_bio_test);
-		held->holding = false;
-	}
-	for (i = 0; i < held->nr; i++)
-		ext4_iomap_write_done_test(held->bios[i]);
-	held->nr = 0;
-}
-
-static void release_writes_action(void *data)
-{
-	release_writes(data);
-}
-
 /*
- * From now on, keep the completion of ordered writes submitted by the test
- * thread until release_writes() (or teardown, which runs before the
+ * Holding the completion of ordered writes, until
+ * ext4_kunit_complete_held_bios() (or teardown, which runs before the
  * unmount: the actions run in reverse order).
  */
-static struct held_writes *hold_writes(struct ext4_kunit_fs *fs)
+static bool is_ordered_write(struct bio *bio)
 {
-	struct kunit *test = fs->test;
-	struct held_writes *held = kunit_kzalloc(test, sizeof(*held),
-						 GFP_KERNEL);
-	int err;
+	return iomap_ioend_from_bio(bio)->io_private;
+}
 
-	KUNIT_ASSERT_NOT_NULL(test, held);
-	held->test = test;
-	test->priv = held;
-	kunit_activate_static_stub(test, ext4_iomap_end_bio_test, hold_end_bio);
-	held->holding = true;
-	err = kunit_add_action_or_reset(test, release_writes_action, held);
-	KUNIT_ASSERT_EQ(test, err, 0);
-	return held;
+static struct ext4_kunit_held_bios *hold_writes(struct ext4_kunit_fs *fs)
+{
+	return ext4_kunit_hold_bios(fs->test, is_ordered_write);
 }
 
 /* Write [@start, @end) of @file back and wait for it. */
@@ -201,7 +153,7 @@ static int write_back(struct file *file, loff_t start, loff_t end)
 	return filemap_write_and_wait_range(file->f_mapping, start, end - 1);
 }
 
-/* After release_writes(): the completion work has finished the write. */
+/* After the held writes completed: the completion work has finished them. */
 static void flush_completion(struct file *file)
 {
 	flush_work(&EXT4_I(file_inode(file))->i_rsv_conversion_work);
@@ -362,7 +314,7 @@ static void eof_gap_reads_zero(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(zeroing_cases); i++) {
 		const struct zeroing_case *c = &zeroing_cases[i];
 		journal_t *journal = EXT4_SB(fs->mnt->mnt_sb)->s_journal;
-		struct held_writes *held = NULL;
+		struct ext4_kunit_held_bios *held = NULL;
 		ext4_fsblk_t pblk;
 		loff_t grown;
 		char name[16];
@@ -395,7 +347,7 @@ static void eof_gap_reads_zero(struct kunit *test)
 			KUNIT_EXPECT_EQ_MSG(test, held->nr, 1,
 					    "%s: ordered writes held", c->name);
 			memcpy(image + pblk * b, block2, b);
-			release_writes(held);
+			ext4_kunit_complete_held_bios(held);
 			flush_completion(f);
 			KUNIT_EXPECT_EQ_MSG(test, disksize(f), grown,
 					    "%s: i_disksize after the ordered write",
@@ -428,7 +380,7 @@ static struct kunit_suite ext4_eof_zeroing_suite = {
  * holds ordered writes, and grows the file so that block 2 is tracked.
  */
 static struct file *track_block2(struct ext4_kunit_fs *fs, const char *name,
-				 struct held_writes **held,
+				 struct ext4_kunit_held_bios **held,
 				 const struct grow_case *c, loff_t *size)
 {
 	struct kunit *test = fs->test;
@@ -458,7 +410,7 @@ static void growth_waits_for_ordered_write(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(grow_cases); i++) {
 		const struct grow_case *c = &grow_cases[i];
 		loff_t b = bs(test), size;
-		struct held_writes *held;
+		struct ext4_kunit_held_bios *held;
 		struct file *f = track_block2(fs, c->name, &held, c, &size);
 
 		KUNIT_EXPECT_EQ_MSG(test, i_size_read(file_inode(f)), size,
@@ -475,7 +427,7 @@ static void growth_waits_for_ordered_write(struct kunit *test)
 					    "%s: i_disksize after the appended write",
 					    c->name);
 		}
-		release_writes(held);
+		ext4_kunit_complete_held_bios(held);
 		flush_completion(f);
 		KUNIT_EXPECT_EQ_MSG(test, ordered_len(f), 0U,
 				    "%s: still tracked", c->name);
@@ -495,7 +447,7 @@ static void later_growth_published_by_completion(struct kunit *test)
 {
 	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, cfg(test), NULL);
 	loff_t b = bs(test), size;
-	struct held_writes *held;
+	struct ext4_kunit_held_bios *held;
 	struct file *f = track_block2(fs, "ordered", &held, &grow_cases[2],
 				      &size);
 
@@ -503,7 +455,7 @@ static void later_growth_published_by_completion(struct kunit *test)
 	ext4_kunit_truncate(fs, f, size + 6 * b);
 	KUNIT_EXPECT_EQ(test, disksize(f), 2 * b + b / 2);
 	KUNIT_EXPECT_EQ(test, ordered_len(f), 1U);
-	release_writes(held);
+	ext4_kunit_complete_held_bios(held);
 	flush_completion(f);
 	KUNIT_EXPECT_EQ(test, disksize(f), size + 6 * b);
 	KUNIT_EXPECT_EQ(test, i_size_read(file_inode(f)), size + 6 * b);
@@ -535,7 +487,7 @@ static void nothing_tracked_past_disksize(struct kunit *test)
 	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, cfg(test), NULL);
 	struct file *f = make_file(fs, "ordered", 1);
 	loff_t b = bs(test);
-	struct held_writes *held = hold_writes(fs);
+	struct ext4_kunit_held_bios *held = hold_writes(fs);
 	struct ext4_kunit_bg *bg;
 	int ret = -1;
 
@@ -548,7 +500,7 @@ static void nothing_tracked_past_disksize(struct kunit *test)
 	bg = ext4_kunit_bg_start(test, grow_again, f);
 	KUNIT_EXPECT_TRUE_MSG(test, ext4_kunit_bg_done(bg, 2000, &ret),
 			      "a growth from block 4 waited for block 2");
-	release_writes(held);
+	ext4_kunit_complete_held_bios(held);
 	KUNIT_ASSERT_TRUE(test, ext4_kunit_bg_done(bg, 5000, &ret));
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	flush_completion(f);
@@ -629,7 +581,7 @@ static void settling_operations_wait(struct kunit *test)
 
 	for (i = 0; i < ARRAY_SIZE(waiters); i++) {
 		const struct waiter *w = &waiters[i];
-		struct held_writes *held;
+		struct ext4_kunit_held_bios *held;
 		struct ext4_kunit_bg *bg;
 		loff_t size;
 		struct file *f = track_block2(fs, w->name, &held,
@@ -640,7 +592,7 @@ static void settling_operations_wait(struct kunit *test)
 		KUNIT_EXPECT_FALSE_MSG(test, ext4_kunit_bg_done(bg, 150, NULL),
 				       "%s did not wait for the ordered write",
 				       w->name);
-		release_writes(held);
+		ext4_kunit_complete_held_bios(held);
 		KUNIT_ASSERT_TRUE_MSG(test, ext4_kunit_bg_done(bg, 5000, &ret),
 				      "%s still blocked", w->name);
 		KUNIT_EXPECT_EQ_MSG(test, ret, 0, "%s", w->name);

@@ -1080,68 +1080,15 @@ static bool wait_writeback_done(struct address_space *mapping, loff_t start,
  * Completions that come after the submission, as an interrupt brings them
  * from an asynchronous device.  brd completes a bio inside submit_bio(),
  * where the iomap path's writeback call catches the write and finishes it
- * itself.  A stub on ext4_iomap_end_bio() (which runs in the test's own
- * task there) keeps the bios instead, and complete_late() completes them
- * from the test's task once the submission is over: they then go to the
- * completion work, as late completions do.
+ * itself.  Held by the fixture (ext4_kunit_hold_bios()) and completed from
+ * the test's task once the submission is over, they go to the completion
+ * work instead, as late completions do.  To be called after
+ * block_completion(): the actions run in reverse order, so a failing case
+ * completes the bios while the work is still blocked, and then releases it.
  */
-struct late_bios {
-	struct kunit *test;
-	struct bio *bios[16];
-	int nr;
-	bool active;
-};
-
-static void late_end_bio(struct bio *bio)
+static struct ext4_kunit_held_bios *complete_writes_late(struct kunit *test)
 {
-	struct late_bios *late = kunit_get_current_test()->priv;
-
-	if (late->nr == ARRAY_SIZE(late->bios)) {
-		KUNIT_FAIL(late->test, "more than %zu bios to keep",
-			   ARRAY_SIZE(late->bios));
-		ext4_iomap_write_done_test(bio);
-		return;
-	}
-	late->bios[late->nr++] = bio;
-}
-
-static void complete_late(struct late_bios *late)
-{
-	int i;
-
-	if (late->active) {
-		kunit_deactivate_static_stub(late->test,
-					     ext4_iomap_end_bio_test);
-		late->active = false;
-	}
-	for (i = 0; i < late->nr; i++)
-		ext4_iomap_write_done_test(late->bios[i]);
-	late->nr = 0;
-}
-
-KUNIT_DEFINE_ACTION_WRAPPER(complete_late_action, complete_late,
-			    struct late_bios *);
-
-/*
- * From now on keep the completions of the test's writes until
- * complete_late().  To be called after block_completion(): the actions run
- * in reverse order, so a failing case completes the bios while the work is
- * still blocked, and then releases it.
- */
-static struct late_bios *complete_writes_late(struct kunit *test)
-{
-	struct late_bios *late = kunit_kzalloc(test, sizeof(*late),
-					       GFP_KERNEL);
-	int ret;
-
-	KUNIT_ASSERT_NOT_NULL(test, late);
-	late->test = test;
-	test->priv = late;
-	kunit_activate_static_stub(test, ext4_iomap_end_bio_test, late_end_bio);
-	late->active = true;
-	ret = kunit_add_action_or_reset(test, complete_late_action, late);
-	KUNIT_ASSERT_EQ(test, ret, 0);
-	return late;
+	return ext4_kunit_hold_bios(test, NULL);
 }
 
 /*
@@ -1152,14 +1099,13 @@ static struct late_bios *complete_writes_late(struct kunit *test)
 static void submit_range(struct kunit *test, struct file *f, loff_t start,
 			 loff_t end, bool late)
 {
-	struct late_bios *held = late ? complete_writes_late(test) : NULL;
+	struct ext4_kunit_held_bios *held = late ? complete_writes_late(test) :
+						     NULL;
 
 	KUNIT_ASSERT_EQ(test, filemap_fdatawrite_range(f->f_mapping, start,
 						       end - 1), 0);
-	if (held) {
-		complete_late(held);
-		kunit_release_action(test, complete_late_action, held);
-	}
+	if (held)
+		ext4_kunit_complete_held_bios(held);
 }
 
 enum gate_setup {
