@@ -79,7 +79,8 @@ want() {
 
 # The kernel's counters around a write job, to $BENCH_OUT/raw/$1.counters:
 # mballoc's allocation requests (mb_stats is turned on at mount), context
-# switches, and the extents the file ended with once written back.
+# switches, and the extents the file ended with once written back; in the
+# first repetition also $1.folios.
 # Context switches and mballoc requests so far, as "CTXT REQS".
 counts() {
 	awk '/^ctxt/ { c = $2 } /reqs:/ { r = $2 } END { print c, r }' \
@@ -87,6 +88,14 @@ counts() {
 }
 counters_start() {
 	read -r ctxt0 reqs0 <<<"$(counts)"
+	folios "$1"
+}
+# In the first repetition, how the page cache holds file data before and
+# after the job (bench-folios.py): pages, or large folios.
+folios() {
+	[[ $1 == r1-* ]] || return 0
+	/usr/bin/python3 "$HARNESS/bench-folios.py" >>"$BENCH_OUT/raw/$1.folios" ||
+		fail "bench-folios.py $1 failed"
 }
 counters_end() {
 	local name=$1 f=$2 ctxt reqs
@@ -98,6 +107,7 @@ counters_end() {
 		echo "ctxt $((ctxt - ctxt0))"
 		echo "extents $(filefrag "$f" | awk '{ print $2 }')"
 	} >"$BENCH_OUT/raw/$name.counters"
+	folios "$name"
 }
 
 # The cases of one filesystem: $1 prefix of the job names, $2 directory,
@@ -106,7 +116,7 @@ run_cases() {
 	local pre=$1 dir=$2 which=$3 bs f=$2/f
 	for bs in $BENCH_SIZES; do
 		want write || break
-		counters_start
+		counters_start "$pre-write-$bs"
 		fio_job "$pre-write-$bs" write "$bs" "$f"
 		counters_end "$pre-write-$bs" "$f"
 		rm -f "$f"
@@ -179,6 +189,25 @@ check_flags() {
 	} >"$BENCH_OUT/flags.txt"
 	umount "$MNT"
 }
+# UML's memory is a file on the host, whose pages the host clears when the
+# guest first touches them: the first jobs of a run were up to three times
+# slower than the rest, and the path that went first paid for both.  Touch
+# the ramdisk (every page brd will hold) and the free memory once, before
+# any job, so that no timed job pays for it.
+warm_up() {
+	local free_mb
+
+	# /sys/block/ram0/size counts 512-byte sectors.
+	dd if=/dev/zero of=/dev/ram0 bs=1M count=$(($(cat /sys/block/ram0/size) / 2048)) \
+		oflag=direct status=none 2>/tmp/warm.err ||
+		fail "warm-up: cannot write the ramdisk: $(cat /tmp/warm.err)"
+	free_mb=$(awk '/^MemFree:/ { print int($2 / 1024) - 256 }' /proc/meminfo)
+	mkdir -p /tmp/warm
+	mount -t tmpfs -o size="${free_mb}M" tmpfs /tmp/warm || fail "warm-up: no tmpfs"
+	dd if=/dev/zero of=/tmp/warm/f bs=1M count="$free_mb" status=none 2>/dev/null
+	umount /tmp/warm
+}
+warm_up
 check_flags
 {
 	echo "kernel $(uname -r)"

@@ -6,7 +6,12 @@ usage: bench-report.py RUN_DIR
 
 RUN_DIR/raw holds one JSON per job, named r<rep>-<geometry>-<path>-<case>-<bs>
 (r<rep>-tmpfs-<case>-<bs> for the ceiling), and for the write jobs the
-kernel's counters around the job in the same name with .counters.  Prints the tables (bench.sh
+kernel's counters around the job in the same name with .counters (and, in
+the first repetition, .folios: bench-folios.py's view of the page cache
+before and after the job).
+RUN_DIR/settings.txt, when there, has lines for the heading (a kernel
+other than the series').
+Prints the tables (bench.sh
 keeps them in build/bench/report.txt) and writes RUN_DIR/ratios.dat and
 RUN_DIR/mibs.dat for gnuplot.
 
@@ -95,9 +100,12 @@ def fmt_ratio(s):
     return f"{med:.2f} ({lo:.2f}-{hi:.2f})".rjust(17)
 
 
+def size_key(bs):
+    return {"1k": 0, "4k": 1, "64k": 2, "1m": 3}.get(bs.lower(), 9)
+
+
 def sizes(data):
-    order = {"1k": 0, "4k": 1, "64k": 2, "1m": 3}
-    return sorted({k[3] for k in data}, key=lambda b: order.get(b.lower(), 9))
+    return sorted({k[3] for k in data}, key=size_key)
 
 
 def table(out, data, geo, cases, title):
@@ -161,6 +169,37 @@ def counter_table(out, data):
     out.append("")
 
 
+def folio_table(out, raw):
+    """The page cache after the first repetition's write jobs."""
+    rows = {}
+    for name in sorted(os.listdir(raw)):
+        m = re.match(r"^r1-(4k|1k|bigalloc)-(bh|iomap)-write-(\w+)\.folios$", name)
+        if not m:
+            continue
+        geo, path, bs = m.groups()
+        with open(os.path.join(raw, name)) as f:
+            lines = [[int(v) for v in line.split()] for line in f if line.strip()]
+        if len(lines) != 2:
+            sys.exit(f"{name}: expected the page cache before and after the job")
+        (file0, large0, _), (file1, large1, kib) = lines
+        if file1 <= file0:
+            cell = "-"
+        else:
+            pct = round(100 * (large1 - large0) / (file1 - file0))
+            cell = f"{pct}% <= {kib}k" if pct else "0%"
+        rows.setdefault((geo, bs), {})[path] = cell
+    if not rows:
+        return
+    out.append("Page cache after the buffered write (repetition 1): the file's pages in folios larger than a page, largest folio")
+    out.append(" " * 14 + "".join(f"| {p:>15} " for p in ("bh", "iomap")))
+    order = {g: i for i, g in enumerate(("4k", "1k", "bigalloc"))}
+    for (geo, bs) in sorted(rows, key=lambda k: (order[k[0]], size_key(k[1]))):
+        cells = rows[(geo, bs)]
+        out.append(f"{geo:<9}{bs:<5}" + "".join(f"| {cells.get(p, '-'):>15} "
+                                                for p in ("bh", "iomap")))
+    out.append("")
+
+
 def verdict(out, data):
     out.append("Goals: iomap/bh >= 1.3 for the 64k and 1M buffered write (4k blocks); >= 1.0 for every case at 64k and above")
     for geo in ("4k", "1k", "bigalloc"):
@@ -202,13 +241,19 @@ def main():
     run = sys.argv[1]
     data = load(os.path.join(run, "raw"))
     reps = max(len(v) for v in data.values())
-    out = [f"make bench: {reps} repetitions, fio psync, one job; see README 'Reading the benchmark'", ""]
+    out = [f"make bench: {reps} repetitions, fio psync, one job; see README 'Reading the benchmark'"]
+    settings = os.path.join(run, "settings.txt")
+    if os.path.exists(settings):
+        with open(settings) as f:
+            out.extend(line.rstrip() for line in f if line.strip())
+    out.append("")
     table(out, data, "4k", CASES[:2], "Buffered write, 4k blocks")
     table(out, data, "4k", CASES[2:], "Buffered read, 4k blocks")
     table(out, data, "1k", CASES[:1], "Buffered write, 1k blocks")
     table(out, data, "bigalloc", CASES[:1], "Buffered write, bigalloc (4k blocks, 64k clusters)")
     cpu_table(out, data)
     counter_table(out, data)
+    folio_table(out, os.path.join(run, "raw"))
     verdict(out, data)
     print("\n".join(out))
     dat_files(run, data)

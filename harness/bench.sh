@@ -13,8 +13,10 @@
 # BENCH_REPS (5), BENCH_SIZES ("1k 4k 64k 1m"), BENCH_FILE_MB (512),
 # BENCH_RUNTIME (seconds per job at most, 1), BENCH_GEOMETRIES
 # ("4k 1k bigalloc"; 1k and bigalloc run the write case only), BENCH_CASES
-# ("write dontcache hole cached ondisk"), BENCH_PATHS ("bh iomap"), and
-# BENCH_PERF=1 to sample the guest with the host's perf (build/bench/perf.txt).
+# ("write dontcache hole cached ondisk"), BENCH_PATHS ("bh iomap"),
+# BENCH_PERF=1 to sample the guest with the host's perf (build/bench/perf.txt),
+# and BENCH_LARGE_FOLIOS=1 to run a kernel whose page cache has large folios
+# without THP (bench-large-folios.patch on a copy of the tree, see below).
 . "$(dirname "$0")/lib.sh"
 
 REPS=${BENCH_REPS:-5}
@@ -25,8 +27,10 @@ GEOMETRIES=${BENCH_GEOMETRIES:-4k 1k bigalloc}
 CASES=${BENCH_CASES:-write dontcache hole cached ondisk}
 PATHS=${BENCH_PATHS:-bh iomap}
 PERF=${BENCH_PERF:-0}
+LARGE_FOLIOS=${BENCH_LARGE_FOLIOS:-0}
 BENCH=$BUILD/bench
 KDIR=$BENCH/kernel
+SRC=$TREE
 RUN=$BENCH/run
 PHASE_LOG=$BENCH/phases.log
 
@@ -48,6 +52,9 @@ for p in $PATHS; do
 	case $p in bh | iomap) ;; *) die "BENCH_PATHS: '$p' is not one of bh iomap" ;; esac
 done
 case $PERF in 0 | 1) ;; *) die "BENCH_PERF=$PERF: give 1 to sample the guest with perf, or 0" ;; esac
+case $LARGE_FOLIOS in 0 | 1) ;;
+*) die "BENCH_LARGE_FOLIOS=$LARGE_FOLIOS: give 1 for a kernel with large folios without THP, or 0" ;;
+esac
 [ "$PERF" = 0 ] || need perf linux-perf
 need fio fio
 need gnuplot gnuplot-nox
@@ -66,10 +73,10 @@ build() {
 	# The configuration is made again only when the fragment changed.
 	if ! cmp -s "$TOP/harness/bench.config" "$KDIR/bench.config" 2>/dev/null; then
 		mkdir -p "$KDIR"
-		make -C "$TREE" -s ARCH=um O="$KDIR" x86_64_defconfig &&
-		"$TREE/scripts/kconfig/merge_config.sh" -m -O "$KDIR" "$KDIR/.config" \
+		make -C "$SRC" -s ARCH=um O="$KDIR" x86_64_defconfig &&
+		"$SRC/scripts/kconfig/merge_config.sh" -m -O "$KDIR" "$KDIR/.config" \
 			"$TOP/harness/bench.config" >/dev/null &&
-		make -C "$TREE" -s ARCH=um O="$KDIR" olddefconfig || return 1
+		make -C "$SRC" -s ARCH=um O="$KDIR" olddefconfig || return 1
 		# merge_config.sh warns but goes on when an option did not stick.
 		local opt
 		for opt in $(grep -E '^CONFIG_[A-Z0-9_]+=y' "$TOP/harness/bench.config"); do
@@ -78,8 +85,41 @@ build() {
 		cp "$TOP/harness/bench.config" "$KDIR/bench.config"
 	fi
 	"$TOP/harness/progress.sh" --append "$KDIR" "$BENCH/build.log" \
-		make -C "$TREE" -s ARCH=um O="$KDIR" -j"${JOBS:-$(nproc)}" CC="$cc" linux
+		make -C "$SRC" -s ARCH=um O="$KDIR" -j"${JOBS:-$(nproc)}" CC="$cc" linux
 }
+# UML has no THP, and without THP 7.3 gives no mapping large folios.  With
+# BENCH_LARGE_FOLIOS=1 the kernel is built from a git worktree of build/linux
+# at its HEAD plus its uncommitted changes to tracked files, with
+# harness/bench-large-folios.patch applied, in its own build directory: the
+# series' tree is never changed.  The patch stays applied across runs when
+# the header it changes did not change, so a later build is incremental.
+large_folio_tree() {
+	local rev lf_patch=$TOP/harness/bench-large-folios.patch
+
+	rev=$(git -C "$TREE" stash create) || return 1
+	[ -n "$rev" ] || rev=$(git -C "$TREE" rev-parse HEAD) || return 1
+	# A worktree of its own, not a directory inside this repository's.
+	if [ "$(git -C "$SRC" rev-parse --show-toplevel 2>/dev/null)" != "$SRC" ]; then
+		rm -rf "$SRC"
+		git -C "$TREE" worktree prune &&
+		git -C "$TREE" worktree add -q --detach "$SRC" "$rev" || return 1
+	fi
+	git -C "$SRC" checkout -q --detach "$rev" 2>/dev/null ||
+		git -C "$SRC" checkout -q -f --detach "$rev" || return 1
+	git -C "$SRC" apply --reverse --check "$lf_patch" 2>/dev/null && return 0
+	# Not applied, or an older version of it: from the clean tree.
+	git -C "$SRC" checkout -q -f --detach "$rev" &&
+		git -C "$SRC" apply "$lf_patch"
+}
+if [ "$LARGE_FOLIOS" = 1 ]; then
+	SRC=$BENCH/src-large-folios
+	KDIR=$BENCH/kernel-large-folios
+	log "tree with large folios without THP: ${SRC#$TOP/} (harness/bench-large-folios.patch)"
+	large_folio_tree >"$BENCH/tree.log" 2>&1 || {
+		cat "$BENCH/tree.log" >&2
+		die "could not set up ${SRC#$TOP/}; remove it and try again"
+	}
+fi
 log "building the bench kernel in ${KDIR#$TOP/} (log: ${BENCH#$TOP/}/build.log)"
 phase bench-build build >"$BENCH/build.log" 2>&1 || {
 	tail -n 30 "$BENCH/build.log" >&2
@@ -92,6 +132,10 @@ rd_kib=$((FILE_MB * 2 * 1024))
 mem_mb=$((FILE_MB * 4 + 1024))
 rm -rf "$RUN"
 mkdir -p "$RUN"
+# What the report's heading says about the run.
+[ "$LARGE_FOLIOS" = 0 ] ||
+	echo "Kernel: large folios without THP (harness/bench-large-folios.patch, not in the series)" \
+		>"$RUN/settings.txt"
 log "running fio in the guest: $REPS repetitions of ${SIZES// /, } on ${GEOMETRIES// /, } (log: ${BENCH#$TOP/}/guest.log)"
 # Each job runs for at most RUNTIME seconds; give the whole run four times
 # what the jobs may take, so a guest that hangs is stopped.

@@ -220,13 +220,16 @@ else
 fi
 
 # 9. The bench refuses bad settings before building anything, and its report
-#    prints the kernel counters of the write jobs, per GiB written.
+#    prints the kernel counters of the write jobs, per GiB written, and how
+#    the page cache held the file.
 expect_fail "bench: a bad case is refused" "BENCH_CASES: 'writes' is not one of" \
 	env BENCH_CASES=writes "$H/bench.sh"
 expect_fail "bench: a bad path is refused" "BENCH_PATHS: 'buffer_head' is not one of bh iomap" \
 	env BENCH_PATHS=buffer_head "$H/bench.sh"
 expect_fail "bench: a bad perf setting is refused" "BENCH_PERF=yes: give 1" \
 	env BENCH_PERF=yes "$H/bench.sh"
+expect_fail "bench: a bad large-folio setting is refused" "BENCH_LARGE_FOLIOS=on: give 1" \
+	env BENCH_LARGE_FOLIOS=on "$H/bench.sh"
 br=$scratch/bench-run
 mkdir -p "$br/raw"
 for p in bh iomap; do
@@ -237,12 +240,17 @@ for p in bh iomap; do
 		>"$br/raw/r1-4k-$p-write-1m.json"
 	printf 'allocations %s\nctxt 300\nextents 2\n' $allocs >"$br/raw/r1-4k-$p-write-1m.counters"
 done
+# The page cache before and after: 1000 file pages, none (bh) or 980 of
+# them (iomap) in large folios, the largest 1 MiB.
+printf '300 0 0\n1300 0 0\n' >"$br/raw/r1-4k-bh-write-1m.folios"
+printf '300 10 64\n1300 990 1024\n' >"$br/raw/r1-4k-iomap-write-1m.folios"
 out=$(/usr/bin/python3 "$H/bench-report.py" "$br" 2>&1) && rc=0 || rc=$?
 if [ $rc = 0 ] && grep -qE '^1m +\| +1024 \(1024-1024\) +1280 \(1280-1280\) +1\.25 ' <<<"$out" &&
-   grep -qE '^4k +1m +\| +200 / 100 \| +600 / 600 \| +4 / 4 $' <<<"$out"; then
-	ok "bench: the report gives MiB/s, the ratio and the counters per GiB"
+   grep -qE '^4k +1m +\| +200 / 100 \| +600 / 600 \| +4 / 4 $' <<<"$out" &&
+   grep -qE '^4k +1m +\| +0% \| +98% <= 1024k $' <<<"$out"; then
+	ok "bench: the report gives MiB/s, the ratio, the counters per GiB and the folios"
 else
-	not_ok "bench: the report gives MiB/s, the ratio and the counters per GiB (exit $rc)" "$out"
+	not_ok "bench: the report gives MiB/s, the ratio, the counters per GiB and the folios (exit $rc)" "$out"
 fi
 
 echo "selftest: $pass passed, $fail failed"
