@@ -7,10 +7,12 @@ usage: bench-folios.py
 Run by bench-guest.sh as root inside the guest, before and after a write
 job.  Reads the flags of every page frame from /proc/kpageflags and prints
 "FILE LARGE LARGEST_KIB": the frames that hold file data on the LRU lists
-(LRU and not anonymous), how many of them are part of a folio larger than
-a page (head or tail of a compound page), and the largest such folio.  The
-difference between the two runs is the job's file: the guest drops the
-caches before each job.
+(LRU, neither anonymous nor shmem), how many of them are part of a folio
+larger than a page (head or tail of a compound page), and the largest such
+folio anywhere in memory.  The difference between the two runs is roughly
+the job's file: the guest drops the caches before each job, and the rest
+of what the job brings into the cache (fio's own files through hostfs, the
+device's metadata) is small beside it.
 
 It reads no file's mapping: mapping a large folio into a process is what a
 kernel without THP must not be asked to do (bench-large-folios.patch).
@@ -21,6 +23,7 @@ import sys
 
 KPF_LRU = 1 << 5
 KPF_ANON = 1 << 12
+KPF_SWAPBACKED = 1 << 14
 KPF_COMPOUND_HEAD = 1 << 15
 KPF_COMPOUND_TAIL = 1 << 16
 CHUNK = 1 << 16  # frames per read
@@ -46,7 +49,7 @@ def main():
                     continue
                 largest = max(largest, run)
                 run = 0
-                if not f & KPF_LRU or f & KPF_ANON:
+                if not f & KPF_LRU or f & (KPF_ANON | KPF_SWAPBACKED):
                     continue
                 file_pages += 1
                 if f & KPF_COMPOUND_HEAD:

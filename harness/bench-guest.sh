@@ -87,11 +87,12 @@ counts() {
 		/proc/stat /proc/fs/ext4/ram0/mb_stats
 }
 counters_start() {
-	read -r ctxt0 reqs0 <<<"$(counts)"
 	folios "$1"
+	read -r ctxt0 reqs0 <<<"$(counts)"
 }
 # In the first repetition, how the page cache holds file data before and
-# after the job (bench-folios.py): pages, or large folios.
+# after the job (bench-folios.py): pages, or large folios.  Before the
+# counters are read, so that its own work is not counted.
 folios() {
 	[[ $1 == r1-* ]] || return 0
 	/usr/bin/python3 "$HARNESS/bench-folios.py" >>"$BENCH_OUT/raw/$1.folios" ||
@@ -192,8 +193,9 @@ check_flags() {
 # UML's memory is a file on the host, whose pages the host clears when the
 # guest first touches them: the first jobs of a run were up to three times
 # slower than the rest, and the path that went first paid for both.  Touch
-# the ramdisk (every page brd will hold) and the free memory once, before
-# any job, so that no timed job pays for it.
+# the ramdisk's pages and then the free memory once, before any job, so that
+# no timed job pays for it (mke2fs's discard gives the ramdisk's pages back
+# to the free memory, touched).
 warm_up() {
 	local free_mb
 

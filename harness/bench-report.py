@@ -8,10 +8,8 @@ RUN_DIR/raw holds one JSON per job, named r<rep>-<geometry>-<path>-<case>-<bs>
 (r<rep>-tmpfs-<case>-<bs> for the ceiling), and for the write jobs the
 kernel's counters around the job in the same name with .counters (and, in
 the first repetition, .folios: bench-folios.py's view of the page cache
-before and after the job).
-RUN_DIR/settings.txt, when there, has lines for the heading (a kernel
-other than the series').
-Prints the tables (bench.sh
+before and after the job).  RUN_DIR/settings.txt, when there, has lines for
+the heading (a kernel other than the series').  Prints the tables (bench.sh
 keeps them in build/bench/report.txt) and writes RUN_DIR/ratios.dat and
 RUN_DIR/mibs.dat for gnuplot.
 
@@ -178,19 +176,19 @@ def folio_table(out, raw):
             continue
         geo, path, bs = m.groups()
         with open(os.path.join(raw, name)) as f:
-            lines = [[int(v) for v in line.split()] for line in f if line.strip()]
-        if len(lines) != 2:
-            sys.exit(f"{name}: expected the page cache before and after the job")
-        (file0, large0, _), (file1, large1, kib) = lines
-        if file1 <= file0:
-            cell = "-"
-        else:
-            pct = round(100 * (large1 - large0) / (file1 - file0))
-            cell = f"{pct}% <= {kib}k" if pct else "0%"
+            lines = [line.split() for line in f if line.strip()]
+        # "?" for a scan that failed or was cut short, rather than no report.
+        cell = "?"
+        if len(lines) == 2 and all(len(v) == 3 and all(x.isdigit() for x in v)
+                                   for v in lines):
+            (file0, large0, _), (file1, large1, kib) = [[int(x) for x in v] for v in lines]
+            if file1 > file0:
+                pct = min(max(round(100 * (large1 - large0) / (file1 - file0)), 0), 100)
+                cell = f"{pct}% <= {kib}k" if pct else "0%"
         rows.setdefault((geo, bs), {})[path] = cell
     if not rows:
         return
-    out.append("Page cache after the buffered write (repetition 1): the file's pages in folios larger than a page, largest folio")
+    out.append("Page cache after the buffered write (repetition 1): the file's pages in folios larger than a page (roughly), largest folio in memory")
     out.append(" " * 14 + "".join(f"| {p:>15} " for p in ("bh", "iomap")))
     order = {g: i for i, g in enumerate(("4k", "1k", "bigalloc"))}
     for (geo, bs) in sorted(rows, key=lambda k: (order[k[0]], size_key(k[1]))):

@@ -90,34 +90,41 @@ build() {
 # UML has no THP, and without THP 7.3 gives no mapping large folios.  With
 # BENCH_LARGE_FOLIOS=1 the kernel is built from a git worktree of build/linux
 # at its HEAD plus its uncommitted changes to tracked files, with
-# harness/bench-large-folios.patch applied, in its own build directory: the
-# series' tree is never changed.  The patch stays applied across runs when
-# the header it changes did not change, so a later build is incremental.
+# harness/bench-large-folios.patch applied, in its own build directory:
+# build/linux's files are never changed.  The patch stays applied across
+# runs while it and the files it changes stay the same, so a later build is
+# incremental.
 large_folio_tree() {
-	local rev lf_patch=$TOP/harness/bench-large-folios.patch
+	local rev lf_patch=$TOP/harness/bench-large-folios.patch applied=$SRC.applied.patch
 
 	rev=$(git -C "$TREE" stash create) || return 1
 	[ -n "$rev" ] || rev=$(git -C "$TREE" rev-parse HEAD) || return 1
-	# A worktree of its own, not a directory inside this repository's.
-	if [ "$(git -C "$SRC" rev-parse --show-toplevel 2>/dev/null)" != "$SRC" ]; then
-		rm -rf "$SRC"
+	# A worktree of build/linux's repository, not a stale directory.
+	if [ "$(git -C "$SRC" rev-parse --path-format=absolute --git-common-dir 2>/dev/null)" != \
+	     "$(realpath "$TREE/.git")" ]; then
+		rm -rf "$SRC" "$applied"
 		git -C "$TREE" worktree prune &&
 		git -C "$TREE" worktree add -q --detach "$SRC" "$rev" || return 1
 	fi
 	git -C "$SRC" checkout -q --detach "$rev" 2>/dev/null ||
 		git -C "$SRC" checkout -q -f --detach "$rev" || return 1
-	git -C "$SRC" apply --reverse --check "$lf_patch" 2>/dev/null && return 0
-	# Not applied, or an older version of it: from the clean tree.
+	if cmp -s "$lf_patch" "$applied" &&
+	   git -C "$SRC" apply --reverse --check "$lf_patch" 2>/dev/null; then
+		return 0
+	fi
+	# Not applied, or another version of it: from the clean tree.
+	rm -f "$applied"
 	git -C "$SRC" checkout -q -f --detach "$rev" &&
-		git -C "$SRC" apply "$lf_patch"
+		git -C "$SRC" apply "$lf_patch" &&
+		cp "$lf_patch" "$applied"
 }
 if [ "$LARGE_FOLIOS" = 1 ]; then
-	SRC=$BENCH/src-large-folios
+	SRC=$(realpath -m "$BENCH/src-large-folios")
 	KDIR=$BENCH/kernel-large-folios
 	log "tree with large folios without THP: ${SRC#$TOP/} (harness/bench-large-folios.patch)"
 	large_folio_tree >"$BENCH/tree.log" 2>&1 || {
 		cat "$BENCH/tree.log" >&2
-		die "could not set up ${SRC#$TOP/}; remove it and try again"
+		die "could not set up the large-folio tree ${SRC#$TOP/} (git's messages above; a rebase in progress in build/linux stops 'git stash create')"
 	}
 fi
 log "building the bench kernel in ${KDIR#$TOP/} (log: ${BENCH#$TOP/}/build.log)"

@@ -980,10 +980,14 @@ KUNIT_DEFINE_ACTION_WRAPPER(complete_held_bios_action, complete_held_bios,
 struct ext4_kunit_held_bios *ext4_kunit_hold_bios(struct kunit *test,
 						  bool (*keep)(struct bio *bio))
 {
-	struct ext4_kunit_held_bios *held = kunit_kzalloc(test, sizeof(*held),
-							  GFP_KERNEL);
+	struct ext4_kunit_held_bios *prev = test->priv;
+	struct ext4_kunit_held_bios *held;
 	int err;
 
+	/* One stub: a second hold would end with the first. */
+	KUNIT_ASSERT_FALSE_MSG(test, prev && prev->holding,
+			       "bios are held already");
+	held = kunit_kzalloc(test, sizeof(*held), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, held);
 	held->test = test;
 	held->keep = keep;

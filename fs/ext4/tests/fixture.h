@@ -195,13 +195,15 @@ void ext4_kunit_bg_detach_mm(struct mm_struct *mm);
  * Write completions that come after the submission, as an interrupt brings
  * them from an asynchronous device.  brd completes a bio inside
  * submit_bio(), in the submitting task.  ext4_kunit_hold_bios() puts a stub
- * on the iomap path's bio end_io for the test's task that keeps each bio
- * @keep() accepts (every bio when @keep is NULL) instead of completing it;
+ * on ext4_iomap_end_bio(), the end_io of the iomap path's writes that ext4
+ * finishes itself (ordered writes, and writes whose completion needs a
+ * transaction), for the test's task: it keeps each such bio that @keep()
+ * accepts (each one when @keep is NULL) instead of completing it.
  * ext4_kunit_complete_held_bios() completes them from the test's task, in
  * the order they came, and ends the holding.  Teardown does the same, so
  * hold after setting up anything the completions must reach before it is
- * torn down (teardown runs in reverse order).  The stub finds its state
- * through test->priv.
+ * torn down (teardown runs in reverse order).  One hold at a time: the
+ * helper owns test->priv, where the stub finds its state.
  */
 struct ext4_kunit_held_bios {
 	struct kunit *test;

@@ -132,16 +132,16 @@ static struct file *make_file(struct ext4_kunit_fs *fs, const char *name,
 	return f;
 }
 
-/*
- * Holding the completion of ordered writes, until
- * ext4_kunit_complete_held_bios() (or teardown, which runs before the
- * unmount: the actions run in reverse order).
- */
 static bool is_ordered_write(struct bio *bio)
 {
 	return iomap_ioend_from_bio(bio)->io_private;
 }
 
+/*
+ * Hold the completion of ordered writes, until
+ * ext4_kunit_complete_held_bios() (or teardown, which runs before the
+ * unmount: the actions run in reverse order).
+ */
 static struct ext4_kunit_held_bios *hold_writes(struct ext4_kunit_fs *fs)
 {
 	return ext4_kunit_hold_bios(fs->test, is_ordered_write);
@@ -344,7 +344,7 @@ static void eof_gap_reads_zero(struct kunit *test)
 		ext4_kunit_snapshot(fs, image);
 		if (held) {
 			/* The zeroes' write is in flight: not on disk yet. */
-			KUNIT_EXPECT_EQ_MSG(test, held->nr, 1,
+			KUNIT_EXPECT_EQ_MSG(test, held->nr, 1U,
 					    "%s: ordered writes held", c->name);
 			memcpy(image + pblk * b, block2, b);
 			ext4_kunit_complete_held_bios(held);
@@ -392,7 +392,7 @@ static struct file *track_block2(struct ext4_kunit_fs *fs, const char *name,
 			    c->name);
 	KUNIT_EXPECT_EQ_MSG(test, ordered_lblk(f), 2U,
 			    "%s: tracked block", c->name);
-	KUNIT_EXPECT_EQ_MSG(test, (*held)->nr, 1, "%s: ordered writes held",
+	KUNIT_EXPECT_EQ_MSG(test, (*held)->nr, 1U, "%s: ordered writes held",
 			    c->name);
 	return f;
 }

@@ -1099,8 +1099,10 @@ static struct ext4_kunit_held_bios *complete_writes_late(struct kunit *test)
 static void submit_range(struct kunit *test, struct file *f, loff_t start,
 			 loff_t end, bool late)
 {
-	struct ext4_kunit_held_bios *held = late ? complete_writes_late(test) :
-						     NULL;
+	struct ext4_kunit_held_bios *held = NULL;
+
+	if (late)
+		held = complete_writes_late(test);
 
 	KUNIT_ASSERT_EQ(test, filemap_fdatawrite_range(f->f_mapping, start,
 						       end - 1), 0);
