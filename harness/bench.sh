@@ -106,13 +106,14 @@ large_folio_tree() {
 		git -C "$TREE" worktree prune &&
 		git -C "$TREE" worktree add -q --detach "$SRC" "$rev" || return 1
 	fi
-	git -C "$SRC" checkout -q --detach "$rev" 2>/dev/null ||
-		git -C "$SRC" checkout -q -f --detach "$rev" || return 1
+	# The same patch applied: carry it to the new revision (checkout keeps
+	# changes to files the revision does not change).
 	if cmp -s "$lf_patch" "$applied" &&
+	   git -C "$SRC" checkout -q --detach "$rev" 2>/dev/null &&
 	   git -C "$SRC" apply --reverse --check "$lf_patch" 2>/dev/null; then
 		return 0
 	fi
-	# Not applied, or another version of it: from the clean tree.
+	# Not applied, another version of it, or the revision changes its files.
 	rm -f "$applied"
 	git -C "$SRC" checkout -q -f --detach "$rev" &&
 		git -C "$SRC" apply "$lf_patch" &&

@@ -102,20 +102,20 @@ static const void *iomap_config_gen_params(struct kunit *test,
  * of the free space, where ext4_nonda_switch() starts writeback and stops
  * delaying allocation; with 4k blocks they are more than the image.
  */
+static bool is_1k_config(const struct ext4_kunit_config *c)
+{
+	return c->geo->blocksize == 1024;
+}
+
 static bool is_1k_iomap_config(const struct ext4_kunit_config *c)
 {
-	return c->path == EXT4_KUNIT_IOMAP && c->geo->blocksize == 1024;
+	return is_iomap_config(c) && is_1k_config(c);
 }
 
 static const void *iomap_1k_config_gen_params(struct kunit *test,
 					      const void *prev, char *desc)
 {
 	return next_config(prev, desc, is_1k_iomap_config);
-}
-
-static bool is_1k_config(const struct ext4_kunit_config *c)
-{
-	return c->geo->blocksize == 1024;
 }
 
 static bool is_small_block_config(const struct ext4_kunit_config *c)
