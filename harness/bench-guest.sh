@@ -77,15 +77,15 @@ want() {
 	[[ $BENCH_CASES == *" $1 "* ]]
 }
 
-# The kernel's counters around a write job, to $BENCH_OUT/raw/$1.counters:
-# mballoc's allocation requests (mb_stats is turned on at mount), context
-# switches, and the extents the file ended with once written back; in the
-# first repetition also $1.folios.
 # Context switches and mballoc requests so far, as "CTXT REQS".
 counts() {
 	awk '/^ctxt/ { c = $2 } /reqs:/ { r = $2 } END { print c, r }' \
 		/proc/stat /proc/fs/ext4/ram0/mb_stats
 }
+# The kernel's counters around a write job, to $BENCH_OUT/raw/$1.counters:
+# mballoc's allocation requests (mb_stats is turned on at mount), context
+# switches, and the extents the file ended with once written back; in the
+# first repetition also $1.folios.
 counters_start() {
 	folios "$1"
 	read -r ctxt0 reqs0 <<<"$(counts)"
