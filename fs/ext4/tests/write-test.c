@@ -704,7 +704,8 @@ static ssize_t write_user(struct file *file, const char __user *buf,
  * delayed range, EXT4_MAP_NEW), and ext4_iomap_delalloc_end() punches the
  * blocks past the last byte written, so the reservation of the second page
  * is given back at once: 'D' only for the first page, no folio for the
- * second (iomap faults the source in before it takes a folio).
+ * second (the copy into it got nothing, and iomap_write_failed() drops a
+ * folio past EOF).
  *
  * buffer_head path: generic_perform_write() takes the second folio first
  * (ext4_da_write_begin() reserves its blocks, delayed and new), then the
@@ -928,39 +929,86 @@ static void short_nodelalloc_write(struct kunit *test)
 }
 
 /*
- * A write whose mapping goes stale under it.  Block 0 is unwritten
- * (fallocate) with dirty data over it.  A write of 20 bytes into block 0
- * takes its source from a page that is not mapped yet; faulting it in, the
- * page's fault handler writes the file back (converting block 0 to written)
- * and drops its page cache, as writeback and reclaim could do at that
- * moment.  The write must then read block 0 from disk around its 20 bytes.
+ * A delayed allocation write whose source is not mapped at all copies
+ * nothing and fails with -EFAULT; the file stays empty and, once the inode
+ * is evicted, nothing stays reserved or allocated.
  *
- * On the iomap path, ->iomap_begin mapped block 0 as unwritten before the
- * fault; ext4_iomap_valid() sees the extent status sequence moved and makes
- * iomap map again.  Trusting the old mapping would take block 0 for one that
- * reads as zeros and zero it around the write.  The buffer_head path maps
- * under the folio lock each time and gets it right anyway.
+ * iomap path: the copy into the first folio gets nothing,
+ * iomap_write_failed() drops that folio (it is past EOF), the source
+ * cannot be faulted in, and ext4_iomap_delalloc_end() punches the whole
+ * reservation: no folio and nothing reserved at once.
  *
- * The source page comes from a special mapping with its own fault handler,
- * which is the only way to run code between ->iomap_begin and the folio
- * lock in the thread that writes.
+ * buffer_head path: as the second page of short_delalloc_write(), the
+ * folio stays dirty and zeroed past EOF over the delayed blocks that
+ * ext4_da_write_begin() reserved, until the inode is evicted.
  */
-struct stale_source {
+static void efault_delalloc_write(struct kunit *test)
+{
+	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, cfg(test), NULL);
+	struct file *f = ext4_kunit_create(fs, "efault");
+	unsigned int c1 = clusters(test, 0, PAGE_SIZE);
+	bool iomap = on_iomap(test);
+	const char __user *ubuf;
+	struct counters base;
+	unsigned int rsv;
+	ssize_t ret;
+
+	ubuf = user_buffer(test, 1, BIT(0), 1, 0);
+	base = read_counters(fs);
+
+	ret = write_user(f, ubuf, PAGE_SIZE, 0);
+	KUNIT_EXPECT_EQ_MSG(test, ret, (ssize_t)-EFAULT,
+			    "write of a page from a buffer that is not mapped");
+	expect_file(fs, f, NULL, 0, "after the failed write");
+	KUNIT_EXPECT_EQ(test, disksize(f), 0);
+	rsv = iomap ? 0 : c1;
+	KUNIT_EXPECT_EQ_MSG(test, reserved(f), rsv, "i_reserved_data_blocks");
+	expect_counters(fs, &base, 0, rsv, "after the failed write");
+	KUNIT_EXPECT_EQ_MSG(test, folio_state(f, 0),
+			    iomap ? FOLIO_ABSENT : FOLIO_DIRTY,
+			    "folio of the failed write (0 absent, 2 dirty)");
+
+	ext4_kunit_fsync(fs, f);
+	KUNIT_EXPECT_EQ(test, disksize(f), 0);
+	expect_counters(fs, &base, 0, rsv, "after fsync");
+
+	ext4_kunit_evict(fs, f);
+	expect_counters(fs, &base, 0, 0, "after eviction");
+	f = ext4_kunit_open(fs, "efault");
+	expect_file(fs, f, NULL, 0, "after eviction");
+	KUNIT_EXPECT_STREQ(test, ext4_kunit_extent_map(fs, f, 0, 1), ".");
+}
+
+/*
+ * A source page for a write from a special mapping with its own fault
+ * handler: the only way to run code in the thread that writes while it is
+ * inside the write.  The copy into the page cache finds the page not
+ * mapped, and the write faults it in with no folio locked, then copies
+ * again.  At the first fault the handler notes whether the target's first
+ * page is in the page cache, and for @stale writes the target back and
+ * drops its page cache, as writeback and reclaim could do at that moment.
+ */
+struct fault_source {
 	struct vm_special_mapping spec;
 	struct page *page;
 	struct address_space *target;
+	bool stale, cached;
 	int faults, wb_err, inval_err;
 };
 
-static vm_fault_t stale_source_fault(const struct vm_special_mapping *sm,
+static vm_fault_t fault_source_fault(const struct vm_special_mapping *sm,
 				     struct vm_area_struct *vma,
 				     struct vm_fault *vmf)
 {
-	struct stale_source *src = container_of(sm, struct stale_source, spec);
+	struct fault_source *src = container_of(sm, struct fault_source, spec);
 
 	if (src->faults++ == 0) {
-		src->wb_err = filemap_write_and_wait(src->target);
-		src->inval_err = invalidate_inode_pages2(src->target);
+		src->cached = filemap_range_has_page(src->target, 0,
+						     PAGE_SIZE - 1);
+		if (src->stale) {
+			src->wb_err = filemap_write_and_wait(src->target);
+			src->inval_err = invalidate_inode_pages2(src->target);
+		}
 	}
 	get_page(src->page);
 	vmf->page = src->page;
@@ -969,42 +1017,39 @@ static vm_fault_t stale_source_fault(const struct vm_special_mapping *sm,
 
 KUNIT_DEFINE_ACTION_WRAPPER(put_page_action, put_page, struct page *);
 
-static void write_remaps_stale_mapping(struct kunit *test)
+/* A source for writes to @file whose page holds @seed's bytes from @pos. */
+static struct fault_source *fault_source(struct kunit *test, struct file *file,
+					 u8 seed, loff_t pos)
 {
-	unsigned int bs = geo(test)->blocksize;
-	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, cfg(test), NULL);
-	struct file *f = ext4_kunit_create(fs, "stale");
-	struct stale_source *src;
-	struct vm_area_struct *vma;
-	struct mm_struct *mm;
-	unsigned long addr;
-	u8 *want = alloc_buf(test, 4 * bs);
-	ssize_t ret = -EINVAL;
+	struct fault_source *src = kunit_kzalloc(test, sizeof(*src), GFP_KERNEL);
 
-	src = kunit_kzalloc(test, sizeof(*src), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, src);
 	src->spec.name = "[ext4-kunit-source]";
-	src->spec.fault = stale_source_fault;
-	src->target = f->f_mapping;
+	src->spec.fault = fault_source_fault;
+	src->target = file->f_mapping;
 	src->page = alloc_page(GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, src->page);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, put_page_action,
 							src->page), 0);
-	/* The source bytes for file offsets 10 to 29. */
-	ext4_kunit_fill(page_address(src->page), 2, 10, PAGE_SIZE);
+	ext4_kunit_fill(page_address(src->page), seed, pos, PAGE_SIZE);
+	return src;
+}
 
-	ext4_kunit_fallocate(fs, f, 0, 0, 4 * bs);
-	ext4_kunit_fill(want, 1, 0, bs);
-	ext4_kunit_write(fs, f, 0, want, bs);
-	ext4_kunit_fill(want + 10, 2, 10, 20);
-	KUNIT_ASSERT_STREQ(test, ext4_kunit_extent_map(fs, f, 0, 4), "UUUU");
+/*
+ * Write @len bytes at @pos of @file from the start of @src's page.  The
+ * mapping must be gone before the test can stop (see the top of the file):
+ * no assertion until vm_munmap().
+ */
+static ssize_t write_from_source(struct kunit *test, struct fault_source *src,
+				 struct file *file, size_t len, loff_t pos)
+{
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	unsigned long addr;
+	ssize_t ret = -EINVAL;
 
 	KUNIT_ASSERT_EQ(test, kunit_attach_mm(), 0);
 	mm = current->mm;
-	/*
-	 * The mapping must be gone before the test can stop (see the top
-	 * of the file): no assertion until vm_munmap().
-	 */
 	mmap_write_lock(mm);
 	addr = get_unmapped_area(NULL, 0, PAGE_SIZE, 0, 0);
 	vma = IS_ERR_VALUE(addr) ? ERR_PTR(addr) :
@@ -1012,11 +1057,46 @@ static void write_remaps_stale_mapping(struct kunit *test)
 				       VM_READ | VM_MAYREAD, &src->spec);
 	mmap_write_unlock(mm);
 	if (!IS_ERR(vma)) {
-		ret = write_user(f, (const char __user *)addr, 20, 10);
+		ret = write_user(file, (const char __user *)addr, len, pos);
 		vm_munmap(addr, PAGE_SIZE);
 	}
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(vma), "special mapping: %pe", vma);
+	return ret;
+}
 
+/*
+ * A write whose mapping goes stale under it.  Block 0 is unwritten
+ * (fallocate) with dirty data over it.  A write of 20 bytes into block 0
+ * takes its source from a page that is not mapped yet; faulting it in, the
+ * page's fault handler writes the file back (converting block 0 to written)
+ * and drops its page cache.  The write must then read block 0 from disk
+ * around its 20 bytes.
+ *
+ * On the iomap path, ->iomap_begin mapped block 0 as unwritten before the
+ * fault, and the write goes on in that mapping once the source is in;
+ * ext4_iomap_valid() sees the extent status sequence moved and makes iomap
+ * map again.  Trusting the old mapping would take block 0 for one that
+ * reads as zeros and zero it around the write.  The buffer_head path maps
+ * under the folio lock each time and gets it right anyway.
+ */
+static void write_remaps_stale_mapping(struct kunit *test)
+{
+	unsigned int bs = geo(test)->blocksize;
+	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, cfg(test), NULL);
+	struct file *f = ext4_kunit_create(fs, "stale");
+	/* The source bytes for file offsets 10 to 29. */
+	struct fault_source *src = fault_source(test, f, 2, 10);
+	u8 *want = alloc_buf(test, 4 * bs);
+	ssize_t ret;
+
+	src->stale = true;
+	ext4_kunit_fallocate(fs, f, 0, 0, 4 * bs);
+	ext4_kunit_fill(want, 1, 0, bs);
+	ext4_kunit_write(fs, f, 0, want, bs);
+	ext4_kunit_fill(want + 10, 2, 10, 20);
+	KUNIT_ASSERT_STREQ(test, ext4_kunit_extent_map(fs, f, 0, 4), "UUUU");
+
+	ret = write_from_source(test, src, f, 20, 10);
 	KUNIT_EXPECT_EQ(test, ret, 20L);
 	KUNIT_EXPECT_EQ_MSG(test, src->faults, 1, "faults on the source page");
 	KUNIT_EXPECT_EQ(test, src->wb_err, 0);
@@ -1031,6 +1111,42 @@ static void write_remaps_stale_mapping(struct kunit *test)
 	ext4_kunit_remount(fs);
 	f = ext4_kunit_open(fs, "stale");
 	expect_file(fs, f, want, 4 * bs, "after remount");
+}
+
+/*
+ * A write copies before it faults its source in.  The user's pages are
+ * nearly always resident, and touching them before the copy costs every
+ * write: generic_perform_write() copies first and faults the source in
+ * only when the copy got nothing, and iomap_write_iter() does the same.
+ * So when the source of a 20-byte write into a file whose page cache was
+ * dropped faults, the write has already taken the folio it copies into,
+ * reading its block, on both paths.
+ */
+static void write_copies_before_faulting_source(struct kunit *test)
+{
+	unsigned int bs = geo(test)->blocksize;
+	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, cfg(test), NULL);
+	struct file *f = ext4_kunit_create(fs, "copy");
+	struct fault_source *src = fault_source(test, f, 2, 10);
+	u8 *want = alloc_buf(test, 2 * bs);
+	ssize_t ret;
+
+	ext4_kunit_fill(want, 1, 0, 2 * bs);
+	ext4_kunit_write(fs, f, 0, want, 2 * bs);
+	ext4_kunit_fsync(fs, f);
+	ext4_kunit_drop_cache(fs, f);
+	ext4_kunit_fill(want + 10, 2, 10, 20);
+	KUNIT_ASSERT_EQ(test, folio_state(f, 0), FOLIO_ABSENT);
+
+	ret = write_from_source(test, src, f, 20, 10);
+	KUNIT_EXPECT_EQ(test, ret, 20L);
+	KUNIT_EXPECT_EQ_MSG(test, src->faults, 1, "faults on the source page");
+	KUNIT_EXPECT_TRUE_MSG(test, src->cached,
+			      "the file's first page was not in the page cache when the source faulted: the write faulted its source in before it copied");
+	expect_file(fs, f, want, 2 * bs, "after the write");
+	ext4_kunit_fsync(fs, f);
+	ext4_kunit_drop_cache(fs, f);
+	expect_file(fs, f, want, 2 * bs, "after drop_cache");
 }
 
 /*
@@ -1265,7 +1381,9 @@ static struct kunit_case ext4_buffered_write_cases[] = {
 	KUNIT_CASE_PARAM(short_delalloc_write, config_gen_params),
 	KUNIT_CASE_PARAM(short_write_over_delayed_range, config_gen_params),
 	KUNIT_CASE_PARAM(short_nodelalloc_write, config_gen_params),
+	KUNIT_CASE_PARAM(efault_delalloc_write, config_gen_params),
 	KUNIT_CASE_PARAM(write_remaps_stale_mapping, config_gen_params),
+	KUNIT_CASE_PARAM(write_copies_before_faulting_source, config_gen_params),
 	KUNIT_CASE_PARAM(fault_delalloc_hole, config_gen_params),
 	KUNIT_CASE_PARAM(fault_nodelalloc_hole, config_gen_params),
 	KUNIT_CASE_PARAM(fault_past_eof, config_gen_params),
