@@ -45,7 +45,11 @@ def main():
     job = {"jobname": os.path.basename(path), "usr_cpu": 100 * (c1.user - c0.user) / elapsed,
            "sys_cpu": 100 * (c1.system - c0.system) / elapsed,
            "write": {"io_bytes": off, "runtime": ms, "bw_bytes": off / elapsed}}
-    json.dump({"tool": "bench-dontcache.py", "jobs": [job]}, sys.stdout)
+    # The job's window as fio gives it (its end, then its length), which
+    # bench-cpu.py uses to pick the job's perf samples.
+    job["job_runtime"] = round(ms)
+    json.dump({"tool": "bench-dontcache.py", "timestamp_ms": round(time.time() * 1000),
+               "jobs": [job]}, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@
 # BENCH_RUNTIME (seconds per job at most, 1), BENCH_GEOMETRIES
 # ("4k 1k bigalloc"; 1k and bigalloc run the write case only), BENCH_CASES
 # ("write dontcache hole cached ondisk"), BENCH_PATHS ("bh iomap"),
-# BENCH_PERF=1 to sample the guest with the host's perf (build/bench/perf.txt),
+# BENCH_PERF=1 to sample the guest with the host's perf (each job's CPU by
+# where it went, in the report; the top symbols in build/bench/perf.txt),
 # and BENCH_LARGE_FOLIOS=1 to run a kernel whose page cache has large folios
 # without THP (bench-large-folios.patch on a copy of the tree, see below).
 . "$(dirname "$0")/lib.sh"
@@ -153,9 +154,10 @@ guest() {
 	local perf=()
 
 	# The guest is a host process: perf samples UML's kernel (symbols from
-	# $KDIR/linux) and fio alike, each job and both paths together, so
-	# give one path and one case to see that path's profile.
-	[ "$PERF" = 0 ] || perf=(perf record -q -F 499 -g -o "$BENCH/perf.data" --)
+	# $KDIR/linux) and fio alike.  The guest's clock is the host's, so
+	# with perf's on the wall clock too, bench-cpu.py finds each job's
+	# samples by the window fio gives it.
+	[ "$PERF" = 0 ] || perf=(perf record -q -k realtime -F 999 -g -o "$BENCH/perf.data" --)
 	# Lists go as comma-separated words: the kernel splits its command
 	# line at spaces.  UML puts the guest's memory in a file under
 	# TMPDIR: /dev/shm keeps it in the host's memory.
@@ -180,9 +182,13 @@ fi
 
 phase bench-report /usr/bin/python3 "$TOP/harness/bench-report.py" "$RUN" | tee "$BENCH/report.txt"
 if [ "$PERF" = 1 ]; then
+	# Each job's samples, by where the guest spent them (bench-cpu.py).
+	perf script -i "$BENCH/perf.data" -F comm,time,period,ip,sym,dso 2>/dev/null |
+		phase bench-cpu /usr/bin/python3 "$TOP/harness/bench-cpu.py" "$KDIR" "$RUN" |
+		tee -a "$BENCH/report.txt" || die "bench-cpu.py could not split the perf samples by job"
 	perf report -q -i "$BENCH/perf.data" --no-children -g none --sort dso,symbol --stdio \
 		2>/dev/null | grep -v '^$' | awk 'NR <= 60' >"$BENCH/perf.txt"
-	log "perf profile (top 60 symbols): ${BENCH#$TOP/}/perf.txt; perf report -i ${BENCH#$TOP/}/perf.data for more"
+	log "perf profile (top 60 symbols of the whole run): ${BENCH#$TOP/}/perf.txt; perf report -i ${BENCH#$TOP/}/perf.data for more"
 fi
 rm -f "$BENCH/bench.png"
 if grep -qv '^#' "$RUN/ratios.dat"; then

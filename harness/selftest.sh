@@ -253,5 +253,60 @@ else
 	not_ok "bench: the report gives MiB/s, the ratio, the counters per GiB and the folios (exit $rc)" "$out"
 fi
 
+# 10. bench-cpu.py puts each perf sample in its job's window and its group:
+#     a kernel whose objects define one function each (built with gcc and
+#     ar as the kernel's thin archives are), two jobs of 1 GiB, samples of
+#     1 ms: bh has 2 in ext4, 1 in the page cache (the xarray under
+#     generic_perform_write), 1 in the copy, all in fio's system calls, 1
+#     in the ramdisk outside them, 1 in fio and 1 in the host; iomap has 1
+#     in iomap, 1 in the copy and 1 in fio.  One sample outside both
+#     windows counts nowhere.  Writers: (4 + 1) / (2 + 1) = 1.67.
+bk=$scratch/bench-kernel
+objs="fs/ext4/inode.o:ext4_da_map_blocks fs/iomap/buffered-io.o:iomap_write_iter
+mm/filemap.o:generic_perform_write lib/iov_iter.o:copy_folio_from_iter_atomic
+arch/x86/lib/memcpy_64.o:memcpy_orig arch/um/kernel/skas/syscall.o:handle_syscall
+drivers/block/brd.o:brd_submit_bio lib/xarray.o:xas_load"
+for o in $objs; do
+	mkdir -p "$bk/$(dirname "${o%%:*}")"
+	echo "void ${o#*:}(void) {}" | gcc -x c -c -o "$bk/${o%%:*}" -
+done
+(cd "$bk" && ar rcsT built-in.a $(for o in $objs; do echo "${o%%:*}"; done | grep -v xarray) &&
+	ar rcsT lib/lib.a lib/xarray.o && touch linux)
+mkdir -p "$br/cpu/raw"
+for p in bh:1000000 iomap:1002000; do
+	echo "{\"timestamp_ms\":${p#*:},\"jobs\":[{\"job_runtime\":1000,\"write\":{\"io_bytes\":1073741824},\"read\":{\"io_bytes\":0}}]}" \
+		>"$br/cpu/raw/r1-4k-${p%%:*}-write-1m.json"
+done
+k="($bk/linux)"
+sample() { # TIME COMM FRAME...
+	local t=$1 comm=$2
+	shift 2
+	printf '%s %s:    1000000 \n' "$comm" "$t"
+	printf '\t%s\n' "$@"
+	echo
+}
+{
+	sample 998.5 linux "1 ext4_da_map_blocks $k" "2 handle_syscall $k"
+	sample 999.1 linux "1 ext4_da_map_blocks $k" "2 generic_perform_write $k" "3 handle_syscall $k"
+	sample 999.2 linux "1 ext4_da_map_blocks $k" "3 handle_syscall $k"
+	sample 999.3 linux "1 xas_load $k" "2 generic_perform_write $k" "3 handle_syscall $k"
+	sample 999.4 linux "1 memcpy_orig $k" "2 copy_folio_from_iter_atomic $k" "3 handle_syscall $k"
+	sample 999.5 linux "1 memcpy_orig $k" "2 brd_submit_bio $k"
+	sample 999.6 uml-userspace "7f00 main (/memfd:uml-userspace (deleted))"
+	sample 999.7 linux "ffffffff81000000 clear_page_erms ([kernel.kallsyms])"
+	sample 1001.1 linux "1 iomap_write_iter $k" "3 handle_syscall $k"
+	sample 1001.2 linux "1 memcpy_orig $k" "2 copy_folio_from_iter_atomic $k" "3 handle_syscall $k"
+	sample 1001.3 uml-userspace "7f00 main (/memfd:uml-userspace (deleted))"
+} >"$scratch/perf-script.txt"
+out=$(/usr/bin/python3 "$H/bench-cpu.py" "$bk" "$br/cpu" <"$scratch/perf-script.txt" 2>&1) && rc=0 || rc=$?
+if [ $rc = 0 ] &&
+   grep -qE '^4k-bh-write-1m +\| +2 +0 +0 +1 +1 +0 +0 +0 +4 \| +1 +1 +1 +7$' <<<"$out" &&
+   grep -qE '^4k-iomap-write-1m +\| +0 +1 +0 +0 +1 +0 +0 +0 +2 \| +0 +1 +0 +3$' <<<"$out" &&
+   grep -qE '^ +4k +write +1m +5 / 3 ms = 1\.67$' <<<"$out"; then
+	ok "bench: bench-cpu.py puts each sample in its job and group"
+else
+	not_ok "bench: bench-cpu.py puts each sample in its job and group (exit $rc)" "$out"
+fi
+
 echo "selftest: $pass passed, $fail failed"
 [ $fail -eq 0 ]
