@@ -940,7 +940,10 @@ static void short_nodelalloc_write(struct kunit *test)
  *
  * buffer_head path: as the second page of short_delalloc_write(), the
  * folio stays dirty and zeroed past EOF over the delayed blocks that
- * ext4_da_write_begin() reserved, until the inode is evicted.
+ * ext4_da_write_begin() reserved.  Unlike that page, it is the only folio:
+ * writeback finds no block of it below EOF (i_size is 0) and submits it
+ * with nothing to write, which cleans it (ext4_bio_write_folio()), while
+ * its blocks stay delayed and reserved until the inode is evicted.
  */
 static void efault_delalloc_write(struct kunit *test)
 {
@@ -971,6 +974,9 @@ static void efault_delalloc_write(struct kunit *test)
 	ext4_kunit_fsync(fs, f);
 	KUNIT_EXPECT_EQ(test, disksize(f), 0);
 	expect_counters(fs, &base, 0, rsv, "after fsync");
+	KUNIT_EXPECT_EQ_MSG(test, folio_state(f, 0),
+			    iomap ? FOLIO_ABSENT : FOLIO_CLEAN,
+			    "folio of the failed write after fsync (0 absent, 1 clean)");
 
 	ext4_kunit_evict(fs, f);
 	expect_counters(fs, &base, 0, 0, "after eviction");
