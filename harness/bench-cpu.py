@@ -12,7 +12,8 @@ before that) picks out the job's samples.  Each sample counts as one of:
 
   the guest kernel in fio's system calls (a frame in UML's handle_syscall),
   split by the object file of its function (names resolved with nm over
-  KERNEL_DIR's archives): ext4 (with jbd2), iomap, buffer_head (fs/buffer.c,
+  KERNEL_DIR's archives; a static function that several files define counts
+  for the first): ext4 (with jbd2), iomap, buffer_head (fs/buffer.c,
   fs/mpage.c), page cache (mm/), copy (lib/iov_iter.c: the copy from the
   user's buffer), block (any frame in block/ or the ramdisk driver, whose
   copies and page allocations a device does on real hardware), UML (arch/um:
@@ -26,10 +27,11 @@ before that) picks out the job's samples.  Each sample counts as one of:
   pay.
 
 Prints milliseconds of CPU per GiB moved, pooled over the repetitions, and
-for each job run on both paths the writer's CPU per GiB (its system calls
-and its own code) of the buffer_head path over the iomap path's: with
-writeback on other CPUs, as on real hardware, that is what bounds one
-writer into the page cache.
+for each job run on both paths the writer's CPU per GiB (its system calls,
+without the ramdisk's work in them, and its own code) of the buffer_head
+path over the iomap path's: with writeback on other CPUs and a device doing
+the copying, as on real hardware, that is what bounds one writer into the
+page cache.
 """
 import bisect
 import json
@@ -43,7 +45,7 @@ NAME = re.compile(r"^r\d+-(4k|1k|bigalloc|tmpfs)-(?:(bh|iomap)-)?([a-z]+)-(\w+)\
 HEADER = re.compile(r"^(.*?)\s+(\d+\.\d+):\s+(\d+)\s*$")
 FRAME = re.compile(r"^\s+[0-9a-f]+\s+(.*?)\s+\((.*)\)$")
 GROUPS = ("ext4", "iomap", "buffer_head", "page cache", "copy", "block", "UML", "other")
-COLUMNS = GROUPS + ("kernel", "fio", "host")
+FUNCTION_TYPES = {"t", "T", "w", "W"}
 
 
 def object_group(obj):
@@ -81,7 +83,7 @@ def symbol_groups(kdir):
             # built-in.a:fs/ext4/inode.o:0000000000001234 t ext4_da_map_blocks
             where, _, rest = line.rpartition(":")
             fields = rest.split()
-            if len(fields) == 3 and fields[1] in "tTwW":
+            if len(fields) == 3 and fields[1] in FUNCTION_TYPES:
                 groups.setdefault(fields[2], object_group(where.split(":", 1)[1]))
     return groups
 
@@ -105,7 +107,11 @@ def samples(stream):
 
 
 def classify(comm, frames, linux, groups):
-    """(column, in a system call) of one sample."""
+    """(column, in a system call) of one sample.
+
+    A sample without frames is one perf could not resolve at all; it
+    counts as the host's.
+    """
     if not frames or frames[0][1] == "[kernel.kallsyms]":
         return "host", False
     if comm.startswith(("uml-userspace", "memfd:uml")):
@@ -158,6 +164,9 @@ def main():
     gib, ns, count = {}, {}, {}
     for _, _, key, moved in jobs:
         gib[key] = gib.get(key, 0) + moved
+    if not all(gib.values()):
+        sys.exit(f"a job in {run}/raw moved no data: " + ", ".join(
+            "-".join(k) for k, v in gib.items() if not v))
     linux = os.path.realpath(os.path.join(kdir, "linux"))
     for t, period, comm, frames in samples(sys.stdin):
         i = bisect.bisect_right(starts, t) - 1
@@ -171,14 +180,16 @@ def main():
         cell[col] += period
         count[key] = count.get(key, 0) + 1
     if not ns:
-        sys.exit("no perf sample falls in a job's window: was perf recorded with -k realtime?")
+        sys.exit("no perf sample falls in a job's window: no samples at all, or perf "
+                 "recorded without -k realtime")
     print_table({k: {c: v / 1e6 / gib[k] for c, v in cell.items()} for k, cell in ns.items()},
                 count)
 
 
 def writer(ms):
-    """The writer's own CPU per GiB: its system calls and its user space."""
-    return sum(ms[g] for g in GROUPS) + ms["fio"]
+    """The writer's own CPU per GiB: its system calls and its user space,
+    without what the ramdisk does in them (a device's work)."""
+    return sum(ms[g] for g in GROUPS if g != "block") + ms["fio"]
 
 
 def print_table(ms, count):
@@ -187,7 +198,8 @@ def print_table(ms, count):
              {"4k": 0, "1k": 1, "bigalloc": 2, "tmpfs": 3})
     keys = sorted(ms, key=lambda k: (order[0].get(k[2], 9), order[1].get(k[3], 9),
                                      order[2][k[0]], k[1]))
-    print("CPU per GiB moved in each job, from the host's perf samples (ms/GiB, pooled over the repetitions)")
+    print("CPU per GiB moved in each job, from the host's perf samples "
+          "(ms/GiB, pooled over the repetitions)")
     print(" " * 27 + "| " + "in fio's system calls".ljust(len(GROUPS) * 12 + 5) + "|")
     print(f"{'job':<27}|" + "".join(f"{g:>12}" for g in GROUPS) + f"{'all':>6}"
           + f" |{'rest':>6}{'fio':>6}{'host':>6}{'samples':>9}")
@@ -202,9 +214,11 @@ def print_table(ms, count):
         io = (geo, "iomap", case, bs)
         if path == "bh" and io in ms:
             bh, new = writer(ms[(geo, path, case, bs)]), writer(ms[io])
-            lines.append(f"  {geo:<9} {case:<10} {bs:<4} {bh:.0f} / {new:.0f} ms = {bh / new:.2f}")
+            ratio = f"{bh / new:.2f}" if new else "-"
+            lines.append(f"  {geo:<9} {case:<10} {bs:<4} {bh:.0f} / {new:.0f} ms = {ratio}")
     if lines:
-        print("The writer's CPU per GiB (its system calls and fio's own code), bh / iomap:")
+        print("The writer's CPU per GiB (its system calls but the ramdisk's work in them, "
+              "and fio's own code), bh / iomap:")
         print("\n".join(lines))
         print()
 

@@ -157,7 +157,7 @@ guest() {
 	# $KDIR/linux) and fio alike.  The guest's clock is the host's, so
 	# with perf's on the wall clock too, bench-cpu.py finds each job's
 	# samples by the window fio gives it.
-	[ "$PERF" = 0 ] || perf=(perf record -q -k realtime -F 999 -g -o "$BENCH/perf.data" --)
+	[ "$PERF" = 0 ] || perf=(perf record -q -e cpu-clock -k realtime -F 999 -g -o "$BENCH/perf.data" --)
 	# Lists go as comma-separated words: the kernel splits its command
 	# line at spaces.  UML puts the guest's memory in a file under
 	# TMPDIR: /dev/shm keeps it in the host's memory.

@@ -259,8 +259,9 @@ fi
 #     1 ms: bh has 2 in ext4, 1 in the page cache (the xarray under
 #     generic_perform_write), 1 in the copy, all in fio's system calls, 1
 #     in the ramdisk outside them, 1 in fio and 1 in the host; iomap has 1
-#     in iomap, 1 in the copy and 1 in fio.  One sample outside both
-#     windows counts nowhere.  Writers: (4 + 1) / (2 + 1) = 1.67.
+#     in iomap, 1 in the copy and 1 in fio.  Samples before, between and
+#     at the end of the windows (which end before fio's timestamp) count
+#     nowhere.  Writers: (4 + 1) / (2 + 1) = 1.67.
 bk=$scratch/bench-kernel
 objs="fs/ext4/inode.o:ext4_da_map_blocks fs/iomap/buffered-io.o:iomap_write_iter
 mm/filemap.o:generic_perform_write lib/iov_iter.o:copy_folio_from_iter_atomic
@@ -294,6 +295,8 @@ sample() { # TIME COMM FRAME...
 	sample 999.5 linux "1 memcpy_orig $k" "2 brd_submit_bio $k"
 	sample 999.6 uml-userspace "7f00 main (/memfd:uml-userspace (deleted))"
 	sample 999.7 linux "ffffffff81000000 clear_page_erms ([kernel.kallsyms])"
+	sample 1000.0 linux "1 ext4_da_map_blocks $k" "3 handle_syscall $k"
+	sample 1000.5 linux "1 ext4_da_map_blocks $k" "3 handle_syscall $k"
 	sample 1001.1 linux "1 iomap_write_iter $k" "3 handle_syscall $k"
 	sample 1001.2 linux "1 memcpy_orig $k" "2 copy_folio_from_iter_atomic $k" "3 handle_syscall $k"
 	sample 1001.3 uml-userspace "7f00 main (/memfd:uml-userspace (deleted))"
