@@ -872,6 +872,90 @@ static void short_write_over_delayed_range(struct kunit *test)
 }
 
 /*
+ * A short delayed allocation write over a hole that the page cache already
+ * holds.  Page 1 of a sparse file of three pages is read first (a clean
+ * folio of zeros, of one page: readahead is off), then a write of the
+ * three pages from a buffer whose page 1 is not mapped copies page 0 and
+ * stops at page 1.
+ *
+ * iomap path: ext4_da_map_blocks() reserved the three pages as one new
+ * delayed range.  The copy into page 1's folio gets nothing, but the folio
+ * is uptodate, so iomap_write_end() takes the empty copy and marks the
+ * folio dirty.  Releasing the rest of the range then finds that folio in
+ * the page cache (iomap_write_delalloc_scan()) and keeps the delayed
+ * blocks under what it holds dirty (iomap_write_delalloc_punch()): the
+ * whole folio when it is one block; when it tracks its blocks one by one,
+ * none, as no block of it is dirty.  Page 2 has no folio and loses its
+ * reservation.
+ *
+ * buffer_head path: ext4_da_write_begin() maps page 1's blocks delayed,
+ * and as the folio is uptodate marks them dirty at once, whatever the
+ * block size; the write stops there and never maps page 2.
+ *
+ * Writeback writes zeros where page 1 stayed delayed, cleans its folio
+ * either way, and leaves nothing reserved.
+ */
+static void short_write_over_cached_hole(struct kunit *test)
+{
+	unsigned int bs = geo(test)->blocksize, bpp = PAGE_SIZE / bs;
+	struct ext4_kunit_fs *fs = ext4_kunit_mount(test, cfg(test), NULL);
+	struct file *f = ext4_kunit_create(fs, "cached");
+	bool keep = !on_iomap(test) || bs == PAGE_SIZE;
+	u8 *want = alloc_buf(test, 3 * PAGE_SIZE);
+	u8 *zeros = alloc_buf(test, PAGE_SIZE);
+	const char __user *ubuf;
+	struct counters base;
+	unsigned int rsv;
+	char *page1;
+	ssize_t ret;
+
+	if (bs > PAGE_SIZE)
+		kunit_skip(test, "short write of a page inside a %u-byte block: not modelled",
+			   bs);
+	ubuf = user_buffer(test, 3, BIT(1), 4, 0);
+	ext4_kunit_fill(want, 4, 0, PAGE_SIZE);
+	ext4_kunit_truncate(fs, f, 3 * PAGE_SIZE);
+	f->f_ra.ra_pages = 0;
+	KUNIT_ASSERT_EQ(test, ext4_kunit_read(fs, f, PAGE_SIZE, zeros, PAGE_SIZE),
+			PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, folio_state(f, 1), FOLIO_CLEAN);
+	KUNIT_ASSERT_EQ(test, ext4_kunit_folio_size_at(f, PAGE_SIZE), PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, folio_state(f, 0), FOLIO_ABSENT);
+	KUNIT_ASSERT_EQ(test, folio_state(f, 2), FOLIO_ABSENT);
+	base = read_counters(fs);
+
+	ret = write_user(f, ubuf, 3 * PAGE_SIZE, 0);
+	KUNIT_ASSERT_EQ_MSG(test, ret, (ssize_t)PAGE_SIZE,
+			    "write of 3 pages from a buffer missing page 1");
+	page1 = repeat(test, keep ? 'D' : '?', bpp);
+	expect_status_map(fs, f, 3 * bpp,
+			  concat(test, concat(test, repeat(test, 'D', bpp), page1),
+				 repeat(test, '?', bpp)),
+			  "after the short write");
+	rsv = clusters(test, 0, (keep ? 2 : 1) * PAGE_SIZE);
+	KUNIT_EXPECT_EQ_MSG(test, reserved(f), rsv, "i_reserved_data_blocks");
+	expect_counters(fs, &base, 0, rsv, "after the short write");
+	KUNIT_EXPECT_EQ_MSG(test, folio_state(f, 1), FOLIO_DIRTY,
+			    "folio of page 1 after the empty copy (2 dirty)");
+	expect_file(fs, f, want, 3 * PAGE_SIZE, "after the short write");
+
+	ext4_kunit_fsync(fs, f);
+	KUNIT_EXPECT_STREQ(test, ext4_kunit_extent_map(fs, f, 0, 3 * bpp),
+			   concat(test, concat(test, repeat(test, 'W', bpp),
+					       repeat(test, keep ? 'W' : '.', bpp)),
+				  repeat(test, '.', bpp)));
+	KUNIT_EXPECT_EQ_MSG(test, reserved(f), 0U, "i_reserved_data_blocks after fsync");
+	expect_counters(fs, &base, rsv, 0, "after fsync");
+	KUNIT_EXPECT_EQ_MSG(test, folio_state(f, 1), FOLIO_CLEAN,
+			    "folio of page 1 after fsync (1 clean)");
+	ext4_kunit_drop_cache(fs, f);
+	expect_file(fs, f, want, 3 * PAGE_SIZE, "after drop_cache");
+	ext4_kunit_remount(fs);
+	f = ext4_kunit_open(fs, "cached");
+	expect_file(fs, f, want, 3 * PAGE_SIZE, "after remount");
+}
+
+/*
  * The same short write as short_delalloc_write(), without delayed
  * allocation.  The iomap path allocated the whole range as unwritten
  * extents before copying (ext4_iomap_map_or_alloc()), and keeps them: the
@@ -1386,6 +1470,7 @@ static struct kunit_case ext4_buffered_write_cases[] = {
 	KUNIT_CASE_PARAM(write_nodelalloc, config_gen_params),
 	KUNIT_CASE_PARAM(short_delalloc_write, config_gen_params),
 	KUNIT_CASE_PARAM(short_write_over_delayed_range, config_gen_params),
+	KUNIT_CASE_PARAM(short_write_over_cached_hole, config_gen_params),
 	KUNIT_CASE_PARAM(short_nodelalloc_write, config_gen_params),
 	KUNIT_CASE_PARAM(efault_delalloc_write, config_gen_params),
 	KUNIT_CASE_PARAM(write_remaps_stale_mapping, config_gen_params),
