@@ -27,11 +27,11 @@ before that) picks out the job's samples.  Each sample counts as one of:
   pay.
 
 Prints milliseconds of CPU per GiB moved, pooled over the repetitions, and
-for each job run on both paths the writer's CPU per GiB (its system calls,
-without the ramdisk's work in them, and its own code) of the buffer_head
-path over the iomap path's: with writeback on other CPUs and a device doing
-the copying, as on real hardware, that is what bounds one writer into the
-page cache.
+for each job run on both paths the I/O thread's CPU per GiB (its system
+calls, without the ramdisk's work in them, and its own code) of the
+buffer_head path over the iomap path's: with writeback on other CPUs and a
+device doing the copying, as on real hardware, that is what bounds one
+writer into the page cache, or one reader.
 """
 import bisect
 import json
@@ -186,9 +186,9 @@ def main():
                 count)
 
 
-def writer(ms):
-    """The writer's own CPU per GiB: its system calls and its user space,
-    without what the ramdisk does in them (a device's work)."""
+def thread_cpu(ms):
+    """The I/O thread's own CPU per GiB: its system calls and its user
+    space, without what the ramdisk does in them (a device's work)."""
     return sum(ms[g] for g in GROUPS if g != "block") + ms["fio"]
 
 
@@ -213,12 +213,12 @@ def print_table(ms, count):
     for geo, path, case, bs in keys:
         io = (geo, "iomap", case, bs)
         if path == "bh" and io in ms:
-            bh, new = writer(ms[(geo, path, case, bs)]), writer(ms[io])
+            bh, new = thread_cpu(ms[(geo, path, case, bs)]), thread_cpu(ms[io])
             ratio = f"{bh / new:.2f}" if new else "-"
             lines.append(f"  {geo:<9} {case:<10} {bs:<4} {bh:.0f} / {new:.0f} ms = {ratio}")
     if lines:
-        print("The writer's CPU per GiB (its system calls but the ramdisk's work in them, "
-              "and fio's own code), bh / iomap:")
+        print("The I/O thread's CPU per GiB (its system calls but the ramdisk's work in "
+              "them, and fio's own code), bh / iomap:")
         print("\n".join(lines))
         print()
 
