@@ -902,7 +902,7 @@ static void short_write_over_cached_hole(struct kunit *test)
 	struct file *f = ext4_kunit_create(fs, "cached");
 	bool keep = !on_iomap(test) || bs == PAGE_SIZE;
 	u8 *want = alloc_buf(test, 3 * PAGE_SIZE);
-	u8 *zeros = alloc_buf(test, PAGE_SIZE);
+	u8 *page = alloc_buf(test, PAGE_SIZE);
 	const char __user *ubuf;
 	struct counters base;
 	unsigned int rsv;
@@ -916,8 +916,10 @@ static void short_write_over_cached_hole(struct kunit *test)
 	ext4_kunit_fill(want, 4, 0, PAGE_SIZE);
 	ext4_kunit_truncate(fs, f, 3 * PAGE_SIZE);
 	f->f_ra.ra_pages = 0;
-	KUNIT_ASSERT_EQ(test, ext4_kunit_read(fs, f, PAGE_SIZE, zeros, PAGE_SIZE),
+	KUNIT_ASSERT_EQ(test, ext4_kunit_read(fs, f, PAGE_SIZE, page, PAGE_SIZE),
 			PAGE_SIZE);
+	KUNIT_ASSERT_NULL_MSG(test, memchr_inv(page, 0, PAGE_SIZE),
+			      "page 1 of the sparse file does not read as zeros");
 	KUNIT_ASSERT_EQ(test, folio_state(f, 1), FOLIO_CLEAN);
 	KUNIT_ASSERT_EQ(test, ext4_kunit_folio_size_at(f, PAGE_SIZE), PAGE_SIZE);
 	KUNIT_ASSERT_EQ(test, folio_state(f, 0), FOLIO_ABSENT);
@@ -1126,12 +1128,13 @@ static struct fault_source *fault_source(struct kunit *test, struct file *file,
 }
 
 /*
- * Write @len bytes at @pos of @file from the start of @src's page.  The
- * mapping must be gone before the test can stop (see the top of the file):
- * no assertion until vm_munmap().
+ * Write @len bytes at @pos of @file from the start of @src's page, which
+ * must all be written, the source faulting once.  The mapping must be gone
+ * before the test can stop (see the top of the file): no assertion until
+ * vm_munmap().
  */
-static ssize_t write_from_source(struct kunit *test, struct fault_source *src,
-				 struct file *file, size_t len, loff_t pos)
+static void write_from_source(struct kunit *test, struct fault_source *src,
+			      struct file *file, size_t len, loff_t pos)
 {
 	struct vm_area_struct *vma;
 	struct mm_struct *mm;
@@ -1151,7 +1154,8 @@ static ssize_t write_from_source(struct kunit *test, struct fault_source *src,
 		vm_munmap(addr, PAGE_SIZE);
 	}
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(vma), "special mapping: %pe", vma);
-	return ret;
+	KUNIT_EXPECT_EQ(test, ret, (ssize_t)len);
+	KUNIT_EXPECT_EQ_MSG(test, src->faults, 1, "faults on the source page");
 }
 
 /*
@@ -1177,7 +1181,6 @@ static void write_remaps_stale_mapping(struct kunit *test)
 	/* The source bytes for file offsets 10 to 29. */
 	struct fault_source *src = fault_source(test, f, 2, 10);
 	u8 *want = alloc_buf(test, 4 * bs);
-	ssize_t ret;
 
 	src->stale = true;
 	ext4_kunit_fallocate(fs, f, 0, 0, 4 * bs);
@@ -1186,9 +1189,7 @@ static void write_remaps_stale_mapping(struct kunit *test)
 	ext4_kunit_fill(want + 10, 2, 10, 20);
 	KUNIT_ASSERT_STREQ(test, ext4_kunit_extent_map(fs, f, 0, 4), "UUUU");
 
-	ret = write_from_source(test, src, f, 20, 10);
-	KUNIT_EXPECT_EQ(test, ret, 20L);
-	KUNIT_EXPECT_EQ_MSG(test, src->faults, 1, "faults on the source page");
+	write_from_source(test, src, f, 20, 10);
 	KUNIT_EXPECT_EQ(test, src->wb_err, 0);
 	KUNIT_EXPECT_EQ(test, src->inval_err, 0);
 	/* The writeback in the fault handler converted block 0. */
@@ -1219,7 +1220,6 @@ static void write_copies_before_faulting_source(struct kunit *test)
 	struct file *f = ext4_kunit_create(fs, "copy");
 	struct fault_source *src = fault_source(test, f, 2, 10);
 	u8 *want = alloc_buf(test, 2 * bs);
-	ssize_t ret;
 
 	ext4_kunit_fill(want, 1, 0, 2 * bs);
 	ext4_kunit_write(fs, f, 0, want, 2 * bs);
@@ -1228,9 +1228,7 @@ static void write_copies_before_faulting_source(struct kunit *test)
 	ext4_kunit_fill(want + 10, 2, 10, 20);
 	KUNIT_ASSERT_EQ(test, folio_state(f, 0), FOLIO_ABSENT);
 
-	ret = write_from_source(test, src, f, 20, 10);
-	KUNIT_EXPECT_EQ(test, ret, 20L);
-	KUNIT_EXPECT_EQ_MSG(test, src->faults, 1, "faults on the source page");
+	write_from_source(test, src, f, 20, 10);
 	KUNIT_EXPECT_TRUE_MSG(test, src->cached,
 			      "the file's first page was not in the page cache when the source faulted: the write faulted its source in before it copied");
 	expect_file(fs, f, want, 2 * bs, "after the write");
