@@ -34,14 +34,14 @@ device doing the copying, as on real hardware, that is what bounds one
 writer into the page cache, or one reader.
 """
 import bisect
-import json
 import os
 import re
 import subprocess
 import sys
 
+from benchjobs import GEOMETRIES, case_key, jobs, size_key
+
 GIB = 1 << 30
-NAME = re.compile(r"^r\d+-(4k|1k|bigalloc|tmpfs)-(?:(bh|iomap)-)?([a-z]+)-(\w+)\.json$")
 HEADER = re.compile(r"^(.*?)\s+(\d+\.\d+):\s+(\d+)\s*$")
 FRAME = re.compile(r"^\s+[0-9a-f]+\s+(.*?)\s+\((.*)\)$")
 GROUPS = ("ext4", "iomap", "buffer_head", "page cache", "copy", "block", "UML", "other")
@@ -118,9 +118,8 @@ def classify(comm, frames, linux, groups):
         return "fio", False
     if frames[0][1] != linux:
         return "host", False
-    chain = [(f, groups.get(f, "other")) for f, dso in frames if dso == linux]
-    syscall = any(f == "handle_syscall" for f, _ in chain)
-    seen = [g for _, g in chain]
+    syscall = any(f == "handle_syscall" and dso == linux for f, dso in frames)
+    seen = [groups.get(f, "other") for f, dso in frames if dso == linux]
     # The ramdisk's copies and page allocations are a device's work.
     if "block" in seen:
         return "block", syscall
@@ -137,20 +136,12 @@ def classify(comm, frames, linux, groups):
 def windows(raw):
     """[(start, end, key, GiB moved)] of the jobs whose JSON has a window."""
     out = []
-    for name in sorted(os.listdir(raw)):
-        m = NAME.match(name)
-        if not m:
-            continue
-        with open(os.path.join(raw, name)) as f:
-            doc = json.load(f)
+    for _, _, key, doc, io in jobs(raw):
         job = doc["jobs"][0]
         if "timestamp_ms" not in doc or "job_runtime" not in job:
             continue
-        io = job["read"] if job.get("read", {}).get("io_bytes") else job["write"]
         end = doc["timestamp_ms"] / 1000
-        geo, path, case, bs = m.groups()
-        out.append((end - job["job_runtime"] / 1000, end, (geo, path or "tmpfs", case, bs),
-                    io["io_bytes"] / GIB))
+        out.append((end - job["job_runtime"] / 1000, end, key, io["io_bytes"] / GIB))
     return sorted(out)
 
 
@@ -193,11 +184,8 @@ def thread_cpu(ms):
 
 
 def print_table(ms, count):
-    order = ({"write": 0, "dontcache": 1, "hole": 2, "cached": 3, "ondisk": 4},
-             {"1k": 0, "4k": 1, "64k": 2, "1m": 3},
-             {"4k": 0, "1k": 1, "bigalloc": 2, "tmpfs": 3})
-    keys = sorted(ms, key=lambda k: (order[0].get(k[2], 9), order[1].get(k[3], 9),
-                                     order[2][k[0]], k[1]))
+    keys = sorted(ms, key=lambda k: (case_key(k[2]), size_key(k[3]),
+                                     GEOMETRIES.index(k[0]), k[1]))
     print("CPU per GiB moved in each job, from the host's perf samples "
           "(ms/GiB, pooled over the repetitions)")
     print(" " * 27 + "| " + "in fio's system calls".ljust(len(GROUPS) * 12 + 5) + "|")

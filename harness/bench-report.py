@@ -17,18 +17,15 @@ Each figure is the median over the repetitions with min-max; a ratio is
 iomap/bh of the same repetition (the guest alternates which path goes first)
 and is given as the median of those paired ratios with their min-max.
 """
-import json
 import os
 import re
 import statistics
 import sys
 
-CASES = [("write", "buffered write"), ("dontcache", "RWF_DONTCACHE write"),
-         ("hole", "read of a hole"), ("cached", "read of cached data"),
-         ("ondisk", "read of on-disk data")]
+from benchjobs import CASES, jobs, size_key
+
 MIB = 1 << 20
 GIB = 1 << 30
-NAME = re.compile(r"^r(\d+)-(4k|1k|bigalloc|tmpfs)-(?:(bh|iomap)-)?([a-z]+)-(\w+)\.json$")
 
 
 def load_counters(path, gib):
@@ -43,14 +40,8 @@ def load_counters(path, gib):
 def load(raw):
     """{(geo, path, case, bs): {rep: (MiB/s, CPU s per GiB, counters)}}"""
     data = {}
-    for name in sorted(os.listdir(raw)):
-        m = NAME.match(name)
-        if not m:
-            continue
-        rep, geo, path, case, bs = m.groups()
-        with open(os.path.join(raw, name)) as f:
-            job = json.load(f)["jobs"][0]
-        io = job["read"] if job.get("read", {}).get("io_bytes") else job["write"]
+    for name, rep, key, doc, io in jobs(raw):
+        job = doc["jobs"][0]
         secs = io["runtime"] / 1000
         if not io["io_bytes"] or secs <= 0:
             sys.exit(f"{name}: the job did no I/O")
@@ -58,7 +49,7 @@ def load(raw):
         cpu = (job["usr_cpu"] + job["sys_cpu"]) / 100 * secs / (io["io_bytes"] / GIB)
         counters = load_counters(os.path.join(raw, name[:-len(".json")] + ".counters"),
                                  io["io_bytes"] / GIB)
-        data.setdefault((geo, path or "tmpfs", case, bs), {})[int(rep)] = (mibs, cpu, counters)
+        data.setdefault(key, {})[rep] = (mibs, cpu, counters)
     if not data:
         sys.exit(f"no fio results in {raw}")
     return data
@@ -96,10 +87,6 @@ def fmt_ratio(s):
         return "-".rjust(17)
     med, lo, hi = s
     return f"{med:.2f} ({lo:.2f}-{hi:.2f})".rjust(17)
-
-
-def size_key(bs):
-    return {"1k": 0, "4k": 1, "64k": 2, "1m": 3}.get(bs.lower(), 9)
 
 
 def sizes(data):
