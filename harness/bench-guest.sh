@@ -9,7 +9,8 @@
 # Settings come from the kernel command line, which the kernel hands to init
 # as environment variables: BENCH_OUT, BENCH_REPS, BENCH_SIZES (block sizes
 # of the I/O), BENCH_FILE_MB, BENCH_RUNTIME (seconds at most per job),
-# BENCH_GEOMETRIES, BENCH_CASES, BENCH_PATHS (the lists comma-separated).
+# BENCH_GEOMETRIES, BENCH_CASES, BENCH_PATHS (the lists comma-separated),
+# BENCH_CPUS (the CPUs the guest must have).
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C
 BENCH_SIZES=${BENCH_SIZES//,/ }
 BENCH_GEOMETRIES=${BENCH_GEOMETRIES//,/ }
@@ -38,6 +39,8 @@ mount -t tmpfs tmpfs /tmp
 mkdir -p /tmp/mnt /tmp/ceiling
 MNT=/tmp/mnt
 [ -d "$BENCH_OUT" ] || fail "BENCH_OUT=$BENCH_OUT is not a directory"
+[ "$(nproc)" = "${BENCH_CPUS:-1}" ] ||
+	fail "the guest has $(nproc) CPUs, not the $BENCH_CPUS asked for (ncpus= on UML's command line)"
 [ -b /dev/ram0 ] || fail "no /dev/ram0 (BLK_DEV_RAM missing from the guest kernel?)"
 rm -f "$BENCH_OUT/FAILED" "$BENCH_OUT/DONE"
 

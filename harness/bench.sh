@@ -16,8 +16,9 @@
 # ("write dontcache hole cached ondisk"), BENCH_PATHS ("bh iomap"),
 # BENCH_PERF=1 to sample the guest with the host's perf (each job's CPU by
 # where it went, in the report; the top symbols in build/bench/perf.txt),
-# and BENCH_LARGE_FOLIOS=1 to run a kernel whose page cache has large folios
-# without THP (bench-large-folios.patch on a copy of the tree, see below).
+# BENCH_LARGE_FOLIOS=1 to run a kernel whose page cache has large folios
+# without THP (bench-large-folios.patch on a copy of the tree, see below),
+# and BENCH_CPUS=2 to give the guest two virtual CPUs (bench-smp.config).
 . "$(dirname "$0")/lib.sh"
 
 REPS=${BENCH_REPS:-5}
@@ -29,6 +30,7 @@ CASES=${BENCH_CASES:-write dontcache hole cached ondisk}
 PATHS=${BENCH_PATHS:-bh iomap}
 PERF=${BENCH_PERF:-0}
 LARGE_FOLIOS=${BENCH_LARGE_FOLIOS:-0}
+CPUS=${BENCH_CPUS:-1}
 BENCH=$BUILD/bench
 KDIR=$BENCH/kernel
 SRC=$TREE
@@ -56,6 +58,9 @@ case $PERF in 0 | 1) ;; *) die "BENCH_PERF=$PERF: give 1 to sample the guest wit
 case $LARGE_FOLIOS in 0 | 1) ;;
 *) die "BENCH_LARGE_FOLIOS=$LARGE_FOLIOS: give 1 for a kernel with large folios without THP, or 0" ;;
 esac
+case $CPUS in 1 | 2) ;;
+*) die "BENCH_CPUS=$CPUS: give 1 or 2 (the guest's virtual CPUs; the host has $(nproc))" ;;
+esac
 [ "$PERF" = 0 ] || need perf linux-perf
 need fio fio
 need gnuplot gnuplot-nox
@@ -66,24 +71,31 @@ need bc bc
 mkdir -p "$BENCH"
 rm -f "$PHASE_LOG"
 
+# The configuration fragments of this run: bench.config, and bench-smp.config
+# for two CPUs.
+config_fragments() {
+	echo "$TOP/harness/bench.config"
+	[ "$CPUS" = 1 ] || echo "$TOP/harness/bench-smp.config"
+}
 build() {
-	local cc
+	local cc frags
 
 	setup_ccache
 	cc=$KCC
-	# The configuration is made again only when the fragment changed.
-	if ! cmp -s "$TOP/harness/bench.config" "$KDIR/bench.config" 2>/dev/null; then
+	mapfile -t frags < <(config_fragments)
+	# The configuration is made again only when a fragment changed.
+	if ! cat "${frags[@]}" | cmp -s - "$KDIR/bench.config" 2>/dev/null; then
 		mkdir -p "$KDIR"
 		make -C "$SRC" -s ARCH=um O="$KDIR" x86_64_defconfig &&
 		"$SRC/scripts/kconfig/merge_config.sh" -m -O "$KDIR" "$KDIR/.config" \
-			"$TOP/harness/bench.config" >/dev/null &&
+			"${frags[@]}" >/dev/null &&
 		make -C "$SRC" -s ARCH=um O="$KDIR" olddefconfig || return 1
 		# merge_config.sh warns but goes on when an option did not stick.
 		local opt
-		for opt in $(grep -E '^CONFIG_[A-Z0-9_]+=y' "$TOP/harness/bench.config"); do
-			grep -qx "$opt" "$KDIR/.config" || { echo "bench.config: $opt did not stick"; return 1; }
+		for opt in $(grep -hE '^CONFIG_[A-Z0-9_]+=[0-9y]+$' "${frags[@]}"); do
+			grep -qx "$opt" "$KDIR/.config" || { echo "${frags[*]##*/}: $opt did not stick"; return 1; }
 		done
-		cp "$TOP/harness/bench.config" "$KDIR/bench.config"
+		cat "${frags[@]}" >"$KDIR/bench.config"
 	fi
 	"$TOP/harness/progress.sh" --append "$KDIR" "$BENCH/build.log" \
 		make -C "$SRC" -s ARCH=um O="$KDIR" -j"${JOBS:-$(nproc)}" CC="$cc" linux
@@ -129,6 +141,14 @@ if [ "$LARGE_FOLIOS" = 1 ]; then
 		die "could not set up the large-folio tree ${SRC#$TOP/} (git's messages above; a rebase in progress in build/linux stops 'git stash create')"
 	}
 fi
+# UML runs more than one CPU only with its seccomp userspace: the kernel
+# refuses ncpus=2 under ptrace.  A kernel of its own, as the configuration
+# differs.
+uml_args=()
+if [ "$CPUS" = 2 ]; then
+	KDIR=$KDIR-smp
+	uml_args=(seccomp=on ncpus=2)
+fi
 log "building the bench kernel in ${KDIR#$TOP/} (log: ${BENCH#$TOP/}/build.log)"
 phase bench-build build >"$BENCH/build.log" 2>&1 || {
 	tail -n 30 "$BENCH/build.log" >&2
@@ -142,9 +162,13 @@ mem_mb=$((FILE_MB * 4 + 1024))
 rm -rf "$RUN"
 mkdir -p "$RUN"
 # What the report's heading says about the run.
-[ "$LARGE_FOLIOS" = 0 ] ||
-	echo "Kernel: large folios without THP (harness/bench-large-folios.patch, not in the series)" \
-		>"$RUN/settings.txt"
+{
+	[ "$LARGE_FOLIOS" = 0 ] ||
+		echo "Kernel: large folios without THP (harness/bench-large-folios.patch, not in the series)"
+	[ "$CPUS" = 1 ] ||
+		printf '%s\n' "Guest: 2 CPUs (UML SMP, seccomp userspace): writeback runs beside the writer," \
+			"and every interrupts-off section costs a host system call (README 'Two CPUs')"
+} >"$RUN/settings.txt"
 log "running fio in the guest: $REPS repetitions of ${SIZES// /, } on ${GEOMETRIES// /, } (log: ${BENCH#$TOP/}/guest.log)"
 # Each job runs for at most RUNTIME seconds; give the whole run four times
 # what the jobs may take, so a guest that hangs is stopped.
@@ -162,13 +186,13 @@ guest() {
 	# line at spaces.  UML puts the guest's memory in a file under
 	# TMPDIR: /dev/shm keeps it in the host's memory.
 	TMPDIR=/dev/shm timeout --foreground -k 10 "$limit" "${perf[@]}" "$KDIR/linux" \
-		mem="${mem_mb}M" root=/dev/root rootfstype=hostfs rootflags=/ rw \
+		mem="${mem_mb}M" "${uml_args[@]}" root=/dev/root rootfstype=hostfs rootflags=/ rw \
 		init="$TOP/harness/bench-guest.sh" brd.rd_nr=1 brd.rd_size="$rd_kib" \
 		con=null con0=null,fd:1 \
 		BENCH_OUT="$RUN" BENCH_REPS="$REPS" BENCH_SIZES="${SIZES// /,}" \
 		BENCH_FILE_MB="$FILE_MB" BENCH_RUNTIME="$RUNTIME" \
 		BENCH_GEOMETRIES="${GEOMETRIES// /,}" BENCH_CASES="${CASES// /,}" \
-		BENCH_PATHS="${PATHS// /,}" </dev/null
+		BENCH_PATHS="${PATHS// /,}" BENCH_CPUS="$CPUS" </dev/null
 }
 phase bench-run guest >"$BENCH/guest.log" 2>&1 || true
 if [ -f "$RUN/FAILED" ]; then

@@ -230,6 +230,8 @@ expect_fail "bench: a bad perf setting is refused" "BENCH_PERF=yes: give 1" \
 	env BENCH_PERF=yes "$H/bench.sh"
 expect_fail "bench: a bad large-folio setting is refused" "BENCH_LARGE_FOLIOS=on: give 1" \
 	env BENCH_LARGE_FOLIOS=on "$H/bench.sh"
+expect_fail "bench: a bad number of CPUs is refused" "BENCH_CPUS=4: give 1 or 2" \
+	env BENCH_CPUS=4 "$H/bench.sh"
 br=$scratch/bench-run
 mkdir -p "$br/raw"
 for p in bh iomap; do
