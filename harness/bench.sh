@@ -18,7 +18,8 @@
 # where it went, in the report; the top symbols in build/bench/perf.txt),
 # BENCH_LARGE_FOLIOS=1 to run a kernel whose page cache has large folios
 # without THP (bench-large-folios.patch on a copy of the tree, see below),
-# and BENCH_CPUS=2 to give the guest two virtual CPUs (bench-smp.config).
+# and BENCH_CPUS=2 to give the guest two virtual CPUs (bench-smp.config and
+# bench-uml-smp.patch).
 . "$(dirname "$0")/lib.sh"
 
 REPS=${BENCH_REPS:-5}
@@ -100,16 +101,36 @@ build() {
 	"$TOP/harness/progress.sh" --append "$KDIR" "$BENCH/build.log" \
 		make -C "$SRC" -s ARCH=um O="$KDIR" -j"${JOBS:-$(nproc)}" CC="$cc" linux
 }
-# UML has no THP, and without THP 7.3 gives no mapping large folios.  With
-# BENCH_LARGE_FOLIOS=1 the kernel is built from a git worktree of build/linux
-# at its HEAD plus its uncommitted changes to tracked files, with
-# harness/bench-large-folios.patch applied, in its own build directory:
-# build/linux's files are never changed.  The patch stays applied across
-# runs while it and the files it changes stay the same, so a later build is
-# incremental.
-large_folio_tree() {
-	local rev lf_patch=$TOP/harness/bench-large-folios.patch applied=$SRC.applied.patch
+# Kernels with patches for the benchmark only, never in the series:
+# - BENCH_LARGE_FOLIOS=1, harness/bench-large-folios.patch: UML has no THP,
+#   and without THP 7.3 gives no mapping large folios;
+# - BENCH_CPUS=2, harness/bench-uml-smp.patch: UML's SMP masks IPIs with a
+#   host sigprocmask() at every interrupts-off and -on; the patch masks them
+#   as UML masks SIGIO and SIGALRM, with a flag (README 'Two CPUs').
+# Such a kernel is built from a git worktree of build/linux at its HEAD plus
+# its uncommitted changes to tracked files, with the patches applied, in its
+# own source and build directories: build/linux's files are never changed.
+# The patches stay applied across runs while they and the files they change
+# stay the same, so a later build is incremental.
+bench_patches=()
+tree_name=
+if [ "$LARGE_FOLIOS" = 1 ]; then
+	bench_patches+=("$TOP/harness/bench-large-folios.patch")
+	tree_name=large-folios
+fi
+# UML runs more than one CPU only with its seccomp userspace: the kernel
+# refuses ncpus=2 under ptrace.
+uml_args=()
+if [ "$CPUS" = 2 ]; then
+	bench_patches+=("$TOP/harness/bench-uml-smp.patch")
+	tree_name=${tree_name:+$tree_name-}smp
+	uml_args=(seccomp=on ncpus=2)
+fi
+# $SRC at build/linux's state with "$@" applied.
+patched_tree() {
+	local rev want=$SRC.want.patch applied=$SRC.applied.patch
 
+	cat "$@" >"$want" || return 1
 	rev=$(git -C "$TREE" stash create) || return 1
 	[ -n "$rev" ] || rev=$(git -C "$TREE" rev-parse HEAD) || return 1
 	# A worktree of build/linux's repository, not a stale directory.
@@ -119,35 +140,28 @@ large_folio_tree() {
 		git -C "$TREE" worktree prune &&
 		git -C "$TREE" worktree add -q --detach "$SRC" "$rev" || return 1
 	fi
-	# The same patch applied: carry it to the new revision (checkout keeps
-	# changes to files the revision does not change).
-	if cmp -s "$lf_patch" "$applied" &&
+	# The same patches applied: carry them to the new revision (checkout
+	# keeps changes to files the revision does not change).
+	if cmp -s "$want" "$applied" &&
 	   git -C "$SRC" checkout -q --detach "$rev" 2>/dev/null &&
-	   git -C "$SRC" apply --reverse --check "$lf_patch" 2>/dev/null; then
+	   git -C "$SRC" apply --reverse --check "$want" 2>/dev/null; then
+		rm -f "$want"
 		return 0
 	fi
-	# Not applied, another version of it, or the revision changes its files.
+	# Not applied, other versions, or the revision changes their files.
 	rm -f "$applied"
 	git -C "$SRC" checkout -q -f --detach "$rev" &&
-		git -C "$SRC" apply "$lf_patch" &&
-		cp "$lf_patch" "$applied"
+		git -C "$SRC" apply "$want" &&
+		mv "$want" "$applied"
 }
-if [ "$LARGE_FOLIOS" = 1 ]; then
-	SRC=$(realpath -m "$BENCH/src-large-folios")
-	KDIR=$BENCH/kernel-large-folios
-	log "tree with large folios without THP: ${SRC#$TOP/} (harness/bench-large-folios.patch)"
-	large_folio_tree >"$BENCH/tree.log" 2>&1 || {
+if [ -n "$tree_name" ]; then
+	SRC=$(realpath -m "$BENCH/src-$tree_name")
+	KDIR=$BENCH/kernel-$tree_name
+	log "tree with ${bench_patches[*]#$TOP/}: ${SRC#$TOP/}"
+	patched_tree "${bench_patches[@]}" >"$BENCH/tree.log" 2>&1 || {
 		cat "$BENCH/tree.log" >&2
-		die "could not set up the large-folio tree ${SRC#$TOP/} (git's messages above; a rebase in progress in build/linux stops 'git stash create')"
+		die "could not set up the tree ${SRC#$TOP/} (git's messages above; a rebase in progress in build/linux stops 'git stash create')"
 	}
-fi
-# UML runs more than one CPU only with its seccomp userspace: the kernel
-# refuses ncpus=2 under ptrace.  A kernel of its own, as the configuration
-# differs.
-uml_args=()
-if [ "$CPUS" = 2 ]; then
-	KDIR=$KDIR-smp
-	uml_args=(seccomp=on ncpus=2)
 fi
 log "building the bench kernel in ${KDIR#$TOP/} (log: ${BENCH#$TOP/}/build.log)"
 phase bench-build build >"$BENCH/build.log" 2>&1 || {
@@ -166,8 +180,7 @@ mkdir -p "$RUN"
 	[ "$LARGE_FOLIOS" = 0 ] ||
 		echo "Kernel: large folios without THP (harness/bench-large-folios.patch, not in the series)"
 	[ "$CPUS" = 1 ] ||
-		printf '%s\n' "Guest: 2 CPUs (UML SMP, seccomp userspace): writeback runs beside the writer," \
-			"and every interrupts-off section costs a host system call (README 'Two CPUs')"
+		echo "Guest: 2 CPUs (UML SMP, seccomp userspace, harness/bench-uml-smp.patch): writeback runs beside the writer"
 } >"$RUN/settings.txt"
 log "running fio in the guest: $REPS repetitions of ${SIZES// /, } on ${GEOMETRIES// /, } (log: ${BENCH#$TOP/}/guest.log)"
 # Each job runs for at most RUNTIME seconds; give the whole run four times
