@@ -21,6 +21,7 @@
 # and BENCH_CPUS=2 to give the guest two virtual CPUs (bench-smp.config and
 # bench-uml-smp.patch).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/benchtree.sh"
 
 REPS=${BENCH_REPS:-5}
 SIZES=${BENCH_SIZES:-1k 4k 64k 1m}
@@ -126,39 +127,11 @@ if [ "$CPUS" = 2 ]; then
 	tree_name=${tree_name:+$tree_name-}smp
 	uml_args=(seccomp=on ncpus=2)
 fi
-# $SRC at build/linux's state with "$@" applied.
-patched_tree() {
-	local rev want=$SRC.want.patch applied=$SRC.applied.patch
-
-	cat "$@" >"$want" || return 1
-	rev=$(git -C "$TREE" stash create) || return 1
-	[ -n "$rev" ] || rev=$(git -C "$TREE" rev-parse HEAD) || return 1
-	# A worktree of build/linux's repository, not a stale directory.
-	if [ "$(git -C "$SRC" rev-parse --path-format=absolute --git-common-dir 2>/dev/null)" != \
-	     "$(realpath "$TREE/.git")" ]; then
-		rm -rf "$SRC" "$applied"
-		git -C "$TREE" worktree prune &&
-		git -C "$TREE" worktree add -q --detach "$SRC" "$rev" || return 1
-	fi
-	# The same patches applied: carry them to the new revision (checkout
-	# keeps changes to files the revision does not change).
-	if cmp -s "$want" "$applied" &&
-	   git -C "$SRC" checkout -q --detach "$rev" 2>/dev/null &&
-	   git -C "$SRC" apply --reverse --check "$want" 2>/dev/null; then
-		rm -f "$want"
-		return 0
-	fi
-	# Not applied, other versions, or the revision changes their files.
-	rm -f "$applied"
-	git -C "$SRC" checkout -q -f --detach "$rev" &&
-		git -C "$SRC" apply "$want" &&
-		mv "$want" "$applied"
-}
 if [ -n "$tree_name" ]; then
 	SRC=$(realpath -m "$BENCH/src-$tree_name")
 	KDIR=$BENCH/kernel-$tree_name
 	log "tree with ${bench_patches[*]#$TOP/}: ${SRC#$TOP/}"
-	patched_tree "${bench_patches[@]}" >"$BENCH/tree.log" 2>&1 || {
+	patched_tree "$TREE" "$SRC" "${bench_patches[@]}" >"$BENCH/tree.log" 2>&1 || {
 		cat "$BENCH/tree.log" >&2
 		die "could not set up the tree ${SRC#$TOP/} (git's messages above; a rebase in progress in build/linux stops 'git stash create')"
 	}

@@ -313,5 +313,48 @@ else
 	not_ok "bench: bench-cpu.py puts each sample in its job and group (exit $rc)" "$out"
 fi
 
+# The source tree of a bench kernel with patches (benchtree.sh): a worktree
+# of a small repository, with its uncommitted change and the patches; the
+# same patches again leave the patched file alone (an incremental build),
+# other patches are put in place of them, and the repository's files are
+# never changed.
+if (
+	. "$H/benchtree.sh"
+	r=$scratch/bt-repo src=$scratch/bt-src
+	git init -q "$r" && printf 'a\n' >"$r/a" && printf 'b\n' >"$r/b" &&
+		git -C "$r" add a b && git -C "$r" -c user.name=t -c user.email=t@t commit -qm a || exit 1
+	# Patches that change a, and b, made against the committed files.
+	printf 'a patched\n' >"$r/a" && git -C "$r" diff >"$scratch/pa.patch" && git -C "$r" checkout -q a
+	printf 'b patched\n' >"$r/b" && git -C "$r" diff >"$scratch/pb.patch" && git -C "$r" checkout -q b
+	printf 'a\nuncommitted\n' >"$r/a"
+	# check WHAT A B: the worktree's a and b hold A and B.
+	check() {
+		[ "$(cat "$src/a")" = "$2" ] && [ "$(cat "$src/b")" = "$3" ] ||
+			{ echo "$1: a='$(cat "$src/a")' b='$(cat "$src/b")', expected a='$2' b='$3'"; exit 1; }
+	}
+	# The uncommitted change to a is carried; pb applies to b.
+	patched_tree "$r" "$src" "$scratch/pb.patch" >/dev/null 2>&1 || { echo "first set-up failed"; exit 1; }
+	check "first set-up" "$(printf 'a\nuncommitted')" "b patched"
+	touch -d '2001-01-01' "$src/b"
+	patched_tree "$r" "$src" "$scratch/pb.patch" >/dev/null 2>&1 || { echo "second set-up failed"; exit 1; }
+	check "the same patch again" "$(printf 'a\nuncommitted')" "b patched"
+	[ "$(stat -c %Y "$src/b")" = "$(date -d 2001-01-01 +%s)" ] || { echo "the same patch was applied again"; exit 1; }
+	# Without the uncommitted change, and with two patches: pa needs the
+	# committed a.
+	git -C "$r" checkout -q a
+	patched_tree "$r" "$src" "$scratch/pa.patch" "$scratch/pb.patch" >/dev/null 2>&1 ||
+		{ echo "set-up with two patches failed"; exit 1; }
+	check "two patches" "a patched" "b patched"
+	[ "$(cat "$r/a")" = a ] && [ "$(cat "$r/b")" = b ] || { echo "the repository's files changed"; exit 1; }
+	# A directory that is not a worktree is replaced.
+	git -C "$r" worktree remove --force "$src" && mkdir -p "$src" && echo stale >"$src/a"
+	patched_tree "$r" "$src" "$scratch/pb.patch" >/dev/null 2>&1 || { echo "set-up over a stale directory failed"; exit 1; }
+	check "over a stale directory" a "b patched"
+) >"$scratch/bt.out" 2>&1; then
+	ok "bench: a patched kernel tree is a worktree with the patches, set up once"
+else
+	not_ok "bench: a patched kernel tree is a worktree with the patches, set up once" "$(cat "$scratch/bt.out")"
+fi
+
 echo "selftest: $pass passed, $fail failed"
 [ $fail -eq 0 ]
