@@ -73,18 +73,14 @@ need bc bc
 mkdir -p "$BENCH"
 rm -f "$PHASE_LOG"
 
-# The configuration fragments of this run: bench.config, and bench-smp.config
-# for two CPUs.
-config_fragments() {
-	echo "$TOP/harness/bench.config"
-	[ "$CPUS" = 1 ] || echo "$TOP/harness/bench-smp.config"
-}
+# The configuration fragments of the bench kernel (bench-smp.config added
+# below for two CPUs).
+frags=("$TOP/harness/bench.config")
 build() {
-	local cc frags
+	local cc
 
 	setup_ccache
 	cc=$KCC
-	mapfile -t frags < <(config_fragments)
 	# The configuration is made again only when a fragment changed.
 	if ! cat "${frags[@]}" | cmp -s - "$KDIR/bench.config" 2>/dev/null; then
 		mkdir -p "$KDIR"
@@ -123,6 +119,7 @@ fi
 # refuses ncpus=2 under ptrace.
 uml_args=()
 if [ "$CPUS" = 2 ]; then
+	frags+=("$TOP/harness/bench-smp.config")
 	bench_patches+=("$TOP/harness/bench-uml-smp.patch")
 	tree_name=${tree_name:+$tree_name-}smp
 	uml_args=(seccomp=on ncpus=2)
