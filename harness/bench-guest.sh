@@ -10,7 +10,8 @@
 # as environment variables: BENCH_OUT, BENCH_REPS, BENCH_SIZES (block sizes
 # of the I/O), BENCH_FILE_MB, BENCH_RUNTIME (seconds at most per job),
 # BENCH_GEOMETRIES, BENCH_CASES, BENCH_PATHS (the lists comma-separated),
-# BENCH_CPUS (the CPUs the guest must have).
+# BENCH_CPUS (the CPUs the guest must have), BENCH_WRITEBACK (after or
+# during: when a write job's writeback runs).
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C
 BENCH_SIZES=${BENCH_SIZES//,/ }
 BENCH_GEOMETRIES=${BENCH_GEOMETRIES//,/ }
@@ -87,7 +88,8 @@ counts() {
 }
 # The kernel's counters around a write job, to $BENCH_OUT/raw/$1.counters:
 # mballoc's allocation requests (mb_stats is turned on at mount), context
-# switches, and the extents the file ended with once written back; in the
+# switches, the milliseconds of the sync after the job (the writeback the
+# job left), and the extents the file ended with once written back; in the
 # first repetition also $1.folios.
 counters_start() {
 	folios "$1"
@@ -102,13 +104,16 @@ folios() {
 		fail "bench-folios.py $1 failed"
 }
 counters_end() {
-	local name=$1 f=$2 ctxt reqs
+	local name=$1 f=$2 ctxt reqs t0 t1
 
+	t0=$(date +%s%N)
 	sync
+	t1=$(date +%s%N)
 	read -r ctxt reqs <<<"$(counts)"
 	{
 		echo "allocations $((reqs - reqs0))"
 		echo "ctxt $((ctxt - ctxt0))"
+		echo "sync_ms $(((t1 - t0) / 1000000))"
 		echo "extents $(filefrag "$f" | awk '{ print $2 }')"
 	} >"$BENCH_OUT/raw/$name.counters"
 	folios "$name"
@@ -212,12 +217,26 @@ warm_up() {
 	dd if=/dev/zero of=/tmp/warm/f bs=1M count="$free_mb" status=none 2>/dev/null
 	umount /tmp/warm
 }
+# Writeback after the job: a write job dirties at most the file, and the
+# background and hard thresholds at twice and four times it keep the
+# flusher and balance_dirty_pages() out of it, as the seed's 150 GB VM's
+# default thresholds (10 and 20 % of memory) do.  The ramdisk has room for
+# three times the file, so ext4 does not start writeback for lack of space.
+dirty_limits() {
+	[ "$BENCH_WRITEBACK" = after ] || return 0
+	echo $((BENCH_FILE_MB * 2 << 20)) >/proc/sys/vm/dirty_background_bytes &&
+		echo $((BENCH_FILE_MB * 4 << 20)) >/proc/sys/vm/dirty_bytes ||
+		fail "cannot set the dirty thresholds"
+}
 warm_up
+dirty_limits
 check_flags
 {
 	echo "kernel $(uname -r)"
 	echo "fio $(fio --version)"
 	echo "cpus $(nproc)"
+	echo "writeback ${BENCH_WRITEBACK:-during}"
+	grep -H . /proc/sys/vm/dirty_background_bytes /proc/sys/vm/dirty_bytes
 	grep MemTotal /proc/meminfo
 	echo "geometries $BENCH_GEOMETRIES"
 } >"$BENCH_OUT/guest-info.txt"

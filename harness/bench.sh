@@ -10,7 +10,7 @@
 # fio on a plain and on a buffered_iomap mount.  Then prints the tables
 # (harness/bench-report.py) and draws build/bench/bench.png with gnuplot.
 #
-# BENCH_REPS (5), BENCH_SIZES ("1k 4k 64k 1m"), BENCH_FILE_MB (512),
+# BENCH_REPS (5), BENCH_SIZES ("1k 4k 64k 1m"), BENCH_FILE_MB (1024),
 # BENCH_RUNTIME (seconds per job at most, 1), BENCH_GEOMETRIES
 # ("4k 1k bigalloc"; 1k and bigalloc run the write case only), BENCH_CASES
 # ("write dontcache hole cached ondisk"), BENCH_PATHS ("bh iomap"),
@@ -18,14 +18,17 @@
 # where it went, in the report; the top symbols in build/bench/perf.txt),
 # BENCH_LARGE_FOLIOS=1 to run a kernel whose page cache has large folios
 # without THP (bench-large-folios.patch on a copy of the tree, see below),
-# and BENCH_CPUS=2 to give the guest two virtual CPUs (bench-smp.config and
-# bench-uml-smp.patch).
+# BENCH_CPUS=2 to give the guest two virtual CPUs (bench-smp.config and
+# bench-uml-smp.patch), and BENCH_WRITEBACK ("after": dirty thresholds above
+# the file, so that a write job's writeback runs at the sync after it, as in
+# the seed's 150 GB VM; "during": the kernel's thresholds for the guest's
+# memory, so that writeback starts during the job).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/benchtree.sh"
 
 REPS=${BENCH_REPS:-5}
 SIZES=${BENCH_SIZES:-1k 4k 64k 1m}
-FILE_MB=${BENCH_FILE_MB:-512}
+FILE_MB=${BENCH_FILE_MB:-1024}
 RUNTIME=${BENCH_RUNTIME:-1}
 GEOMETRIES=${BENCH_GEOMETRIES:-4k 1k bigalloc}
 CASES=${BENCH_CASES:-write dontcache hole cached ondisk}
@@ -33,6 +36,7 @@ PATHS=${BENCH_PATHS:-bh iomap}
 PERF=${BENCH_PERF:-0}
 LARGE_FOLIOS=${BENCH_LARGE_FOLIOS:-0}
 CPUS=${BENCH_CPUS:-1}
+WRITEBACK=${BENCH_WRITEBACK:-after}
 BENCH=$BUILD/bench
 KDIR=$BENCH/kernel
 SRC=$TREE
@@ -63,13 +67,30 @@ esac
 case $CPUS in 1 | 2) ;;
 *) die "BENCH_CPUS=$CPUS: give 1 or 2 (the guest's virtual CPUs; the host has $(nproc))" ;;
 esac
+case $WRITEBACK in after | during) ;;
+*) die "BENCH_WRITEBACK=$WRITEBACK: give 'after' (writeback at the sync after each write job, as in the seed's VM) or 'during' (the kernel's dirty thresholds)" ;;
+esac
 [ "$PERF" = 0 ] || need perf linux-perf
 need fio fio
 need gnuplot gnuplot-nox
 need mke2fs e2fsprogs
 need bc bc
+need taskset util-linux
 [ -x /usr/bin/python3 ] || die "/usr/bin/python3 is missing; run 'make deps'"
 [ -d "$TREE/.git" ] || die "no build/linux; run 'make tree' first"
+
+# The guest's memory holds the ramdisk, twice the file for the page cache,
+# and room for the rest.  The ramdisk has twice the file, or three times
+# with writeback after the job: ext4 starts writeback itself once free
+# space falls below twice the dirty data (ext4_nonda_switch()), and it must
+# not do so during the job.
+rd_mul=2
+[ "$WRITEBACK" = after ] && rd_mul=3
+rd_kib=$((FILE_MB * rd_mul * 1024))
+mem_mb=$((FILE_MB * (rd_mul + 2) + 1024))
+shm_mb=$(df -m --output=avail /dev/shm | tail -n 1)
+[ "$mem_mb" -le "$shm_mb" ] ||
+	die "BENCH_FILE_MB=$FILE_MB needs $mem_mb MiB of guest memory in /dev/shm, which has $shm_mb MiB free: give a smaller BENCH_FILE_MB or BENCH_WRITEBACK=during"
 mkdir -p "$BENCH"
 rm -f "$PHASE_LOG"
 
@@ -116,9 +137,21 @@ if [ "$LARGE_FOLIOS" = 1 ]; then
 	tree_name=large-folios
 fi
 # UML runs more than one CPU only with its seccomp userspace: the kernel
-# refuses ncpus=2 under ptrace.
-uml_args=()
+# refuses ncpus=2 under ptrace.  One CPU runs with it too: each system call
+# of the guest's processes is a futex wake-up of UML's kernel thread and
+# back rather than a ptrace stop (56 against 101 ms per GiB of the host's
+# time for 64k writes, README 'Pinned to one host CPU').
+uml_args=(seccomp=on)
+# A one-CPU guest never runs its kernel and a process at the same time, so
+# one host CPU is all it can use.  Pinned there, every switch between UML's
+# kernel thread and a guest process stays on that CPU; unpinned, the host
+# woke the other, idle CPU at each one (about 30 us per system call here, a
+# virtual machine whose idle CPUs sleep in the hypervisor), and 64k writes
+# ran at a quarter of the speed.  The last CPU: the first takes more of the
+# host's interrupts.
+pin=(taskset -c "$(($(nproc) - 1))")
 if [ "$CPUS" = 2 ]; then
+	pin=()
 	frags+=("$TOP/harness/bench-smp.config")
 	bench_patches+=("$TOP/harness/bench-uml-smp.patch")
 	tree_name=${tree_name:+$tree_name-}smp
@@ -139,18 +172,22 @@ phase bench-build build >"$BENCH/build.log" 2>&1 || {
 	die "the bench kernel did not build; full log: ${BENCH#$TOP/}/build.log"
 }
 
-# The guest's memory holds the page cache and the ramdisk: twice the file
-# for the ramdisk, as much again for the cache, and room for the rest.
-rd_kib=$((FILE_MB * 2 * 1024))
-mem_mb=$((FILE_MB * 4 + 1024))
 rm -rf "$RUN"
 mkdir -p "$RUN"
 # What the report's heading says about the run.
 {
 	[ "$LARGE_FOLIOS" = 0 ] ||
 		echo "Kernel: large folios without THP (harness/bench-large-folios.patch, not in the series)"
-	[ "$CPUS" = 1 ] ||
+	if [ "$CPUS" = 1 ]; then
+		echo "Guest: 1 CPU, pinned to host CPU ${pin[2]} (UML's seccomp userspace)"
+	else
 		echo "Guest: 2 CPUs (UML SMP, seccomp userspace, harness/bench-uml-smp.patch): writeback runs beside the writer"
+	fi
+	if [ "$WRITEBACK" = after ]; then
+		echo "Writeback: after each write job, at its sync (dirty thresholds above the file, as in the seed's 150 GB VM)"
+	else
+		echo "Writeback: during the write jobs (the kernel's dirty thresholds for ${mem_mb} MiB)"
+	fi
 } >"$RUN/settings.txt"
 log "running fio in the guest: $REPS repetitions of ${SIZES// /, } on ${GEOMETRIES// /, } (log: ${BENCH#$TOP/}/guest.log)"
 # Each job runs for at most RUNTIME seconds; give the whole run four times
@@ -168,14 +205,14 @@ guest() {
 	# Lists go as comma-separated words: the kernel splits its command
 	# line at spaces.  UML puts the guest's memory in a file under
 	# TMPDIR: /dev/shm keeps it in the host's memory.
-	TMPDIR=/dev/shm timeout --foreground -k 10 "$limit" "${perf[@]}" "$KDIR/linux" \
+	TMPDIR=/dev/shm timeout --foreground -k 10 "$limit" "${perf[@]}" "${pin[@]}" "$KDIR/linux" \
 		mem="${mem_mb}M" "${uml_args[@]}" root=/dev/root rootfstype=hostfs rootflags=/ rw \
 		init="$TOP/harness/bench-guest.sh" brd.rd_nr=1 brd.rd_size="$rd_kib" \
 		con=null con0=null,fd:1 \
 		BENCH_OUT="$RUN" BENCH_REPS="$REPS" BENCH_SIZES="${SIZES// /,}" \
 		BENCH_FILE_MB="$FILE_MB" BENCH_RUNTIME="$RUNTIME" \
 		BENCH_GEOMETRIES="${GEOMETRIES// /,}" BENCH_CASES="${CASES// /,}" \
-		BENCH_PATHS="${PATHS// /,}" BENCH_CPUS="$CPUS" </dev/null
+		BENCH_PATHS="${PATHS// /,}" BENCH_CPUS="$CPUS" BENCH_WRITEBACK="$WRITEBACK" </dev/null
 }
 phase bench-run guest >"$BENCH/guest.log" 2>&1 || true
 if [ -f "$RUN/FAILED" ]; then
