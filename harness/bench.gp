@@ -10,6 +10,8 @@ set style data histogram
 set style histogram errorbars gap 1 lw 1
 set style fill solid 0.6 border -1
 set xtics rotate by -45 nomirror
+# Room on the right for the last label, which slants past the plot.
+set rmargin 12
 set ytics nomirror
 set grid ytics
 # Past 3 a ratio says nothing more; a longer bar is cut at the top.
