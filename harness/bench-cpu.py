@@ -23,7 +23,8 @@ before that) picks out the job's samples.  Each sample counts as one of:
   the rest of the guest kernel in the window (writeback, the ramdisk, timers);
   fio (the guest's user space);
   host (the host's kernel and libc working for UML: page faults on the
-  guest's memory, ptrace switches), which a kernel on real hardware does not
+  guest's memory, the switches between UML's kernel thread and the guest's
+  processes at each system call), which a kernel on real hardware does not
   pay.
 
 Prints milliseconds of CPU per GiB moved, pooled over the repetitions, and

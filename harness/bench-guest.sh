@@ -88,12 +88,18 @@ counts() {
 }
 # The kernel's counters around a write job, to $BENCH_OUT/raw/$1.counters:
 # mballoc's allocation requests (mb_stats is turned on at mount), context
-# switches, the milliseconds of the sync after the job (the writeback the
-# job left), and the extents the file ended with once written back; in the
-# first repetition also $1.folios.
+# switches, the pages written back during the job (nr_written), the
+# milliseconds of the sync after the job (the writeback the job left), and
+# the extents the file ended with once written back; in the first
+# repetition also $1.folios.
 counters_start() {
 	folios "$1"
 	read -r ctxt0 reqs0 <<<"$(counts)"
+	written0=$(written)
+}
+# Pages written back so far.
+written() {
+	awk '$1 == "nr_written" { print $2 }' /proc/vmstat
 }
 # In the first repetition, how the page cache holds file data before and
 # after the job (bench-folios.py): pages, or large folios.  Before the
@@ -104,16 +110,19 @@ folios() {
 		fail "bench-folios.py $1 failed"
 }
 counters_end() {
-	local name=$1 f=$2 ctxt reqs t0 t1
+	local name=$1 f=$2 ctxt reqs wrote t0 t1
 
-	t0=$(date +%s%N)
+	wrote=$(($(written) - written0))
+	# Microseconds, without a process for the clock.
+	t0=${EPOCHREALTIME/./}
 	sync
-	t1=$(date +%s%N)
+	t1=${EPOCHREALTIME/./}
 	read -r ctxt reqs <<<"$(counts)"
 	{
 		echo "allocations $((reqs - reqs0))"
 		echo "ctxt $((ctxt - ctxt0))"
-		echo "sync_ms $(((t1 - t0) / 1000000))"
+		echo "during_mib $((wrote * $(getconf PAGESIZE) >> 20))"
+		echo "sync_ms $(((t1 - t0) / 1000))"
 		echo "extents $(filefrag "$f" | awk '{ print $2 }')"
 	} >"$BENCH_OUT/raw/$name.counters"
 	folios "$name"
@@ -253,7 +262,7 @@ for rep in $(seq 1 "$BENCH_REPS"); do
 			run_fs "$rep" "$geo" "$path" "$which"
 		done
 	done
-	# The ceiling: the same write and cached-read jobs on tmpfs, a page
+	# The reference: the same write and cached-read jobs on tmpfs, a page
 	# cache filesystem with no blocks to map.
 	mount -t tmpfs -o size=$((BENCH_FILE_MB * 2))M tmpfs /tmp/ceiling
 	for bs in $BENCH_SIZES; do

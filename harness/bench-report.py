@@ -132,6 +132,7 @@ def cpu_table(out, data):
 def counter_table(out, data):
     keys = (("allocations", "mballoc requests"),
             ("ctxt", "context switches"),
+            ("during_mib", "written during, MiB"),
             ("sync_ms", "sync after it, ms"),
             ("extents", "file extents"))
     rows = []

@@ -21,7 +21,7 @@ plot run."/ratios.dat" using 2:3:4:xtic(1) lc rgb "#3a6ea5", \
      1.0 with lines lc rgb "black" dt 2 notitle, \
      1.3 with lines lc rgb "#c0392b" dt 3 notitle
 
-set title "Throughput, 4k blocks (MiB/s, log scale, medians); tmpfs: the same job on a page cache filesystem, the ceiling"
+set title "Throughput, 4k blocks (MiB/s, log scale, medians); tmpfs: the same job on a page cache filesystem without blocks"
 set style histogram clustered gap 1
 set logscale y
 set yrange [*:*]

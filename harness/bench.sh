@@ -70,15 +70,6 @@ esac
 case $WRITEBACK in after | during) ;;
 *) die "BENCH_WRITEBACK=$WRITEBACK: give 'after' (writeback at the sync after each write job, as in the seed's VM) or 'during' (the kernel's dirty thresholds)" ;;
 esac
-[ "$PERF" = 0 ] || need perf linux-perf
-need fio fio
-need gnuplot gnuplot-nox
-need mke2fs e2fsprogs
-need bc bc
-need taskset util-linux
-[ -x /usr/bin/python3 ] || die "/usr/bin/python3 is missing; run 'make deps'"
-[ -d "$TREE/.git" ] || die "no build/linux; run 'make tree' first"
-
 # The guest's memory holds the ramdisk, twice the file for the page cache,
 # and room for the rest.  The ramdisk has twice the file, or three times
 # with writeback after the job: ext4 starts writeback itself once free
@@ -88,9 +79,18 @@ rd_mul=2
 [ "$WRITEBACK" = after ] && rd_mul=3
 rd_kib=$((FILE_MB * rd_mul * 1024))
 mem_mb=$((FILE_MB * (rd_mul + 2) + 1024))
-shm_mb=$(df -m --output=avail /dev/shm | tail -n 1)
+shm_mb=$(df -m --output=avail /dev/shm | awk 'NR == 2 { print $1 }')
 [ "$mem_mb" -le "$shm_mb" ] ||
 	die "BENCH_FILE_MB=$FILE_MB needs $mem_mb MiB of guest memory in /dev/shm, which has $shm_mb MiB free: give a smaller BENCH_FILE_MB or BENCH_WRITEBACK=during"
+[ "$PERF" = 0 ] || need perf linux-perf
+need fio fio
+need gnuplot gnuplot-nox
+need mke2fs e2fsprogs
+need bc bc
+need taskset util-linux
+[ -x /usr/bin/python3 ] || die "/usr/bin/python3 is missing; run 'make deps'"
+[ -d "$TREE/.git" ] || die "no build/linux; run 'make tree' first"
+
 mkdir -p "$BENCH"
 rm -f "$PHASE_LOG"
 
@@ -139,7 +139,7 @@ fi
 # UML runs more than one CPU only with its seccomp userspace: the kernel
 # refuses ncpus=2 under ptrace.  One CPU runs with it too: each system call
 # of the guest's processes is a futex wake-up of UML's kernel thread and
-# back rather than a ptrace stop (56 against 101 ms per GiB of the host's
+# back rather than a ptrace stop (55 against 101 ms per GiB of the host's
 # time for 64k writes, README 'Pinned to one host CPU').
 uml_args=(seccomp=on)
 # A one-CPU guest never runs its kernel and a process at the same time, so
@@ -147,9 +147,10 @@ uml_args=(seccomp=on)
 # kernel thread and a guest process stays on that CPU; unpinned, the host
 # woke the other, idle CPU at each one (about 30 us per system call here, a
 # virtual machine whose idle CPUs sleep in the hypervisor), and 64k writes
-# ran at a quarter of the speed.  The last CPU: the first takes more of the
-# host's interrupts.
-pin=(taskset -c "$(($(nproc) - 1))")
+# ran at a quarter of the speed.  The last CPU this process may run on: the
+# first takes more of the host's interrupts.
+pin_cpu=$(awk '/^Cpus_allowed_list:/ { n = split($2, c, /[,-]/); print c[n] }' /proc/self/status)
+pin=(taskset -c "$pin_cpu")
 if [ "$CPUS" = 2 ]; then
 	pin=()
 	frags+=("$TOP/harness/bench-smp.config")
@@ -157,6 +158,8 @@ if [ "$CPUS" = 2 ]; then
 	tree_name=${tree_name:+$tree_name-}smp
 	uml_args=(seccomp=on ncpus=2)
 fi
+[ ${#pin[@]} = 0 ] || "${pin[@]}" true ||
+	die "cannot pin the guest to host CPU $pin_cpu with taskset (the CPUs this shell may use: $(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status))"
 if [ -n "$tree_name" ]; then
 	SRC=$(realpath -m "$BENCH/src-$tree_name")
 	KDIR=$BENCH/kernel-$tree_name
