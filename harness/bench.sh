@@ -184,7 +184,7 @@ mkdir -p "$RUN"
 	if [ "$CPUS" = 1 ]; then
 		echo "Guest: 1 CPU, pinned to host CPU ${pin[2]} (UML's seccomp userspace)"
 	else
-		echo "Guest: 2 CPUs (UML SMP, seccomp userspace, harness/bench-uml-smp.patch): writeback runs beside the writer"
+		echo "Guest: 2 CPUs, not pinned (UML SMP, seccomp userspace, harness/bench-uml-smp.patch)"
 	fi
 	if [ "$WRITEBACK" = after ]; then
 		echo "Writeback: after each write job, at its sync (dirty thresholds above the file, as in the seed's 150 GB VM)"
