@@ -31,10 +31,12 @@
  */
 #include <kunit/test.h>
 #include <linux/falloc.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/pagemap.h>
 #include <linux/percpu_counter.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -1238,6 +1240,82 @@ static void write_copies_before_faulting_source(struct kunit *test)
 }
 
 /*
+ * Write @len bytes at 0 of @file from a read-only shared mapping of the
+ * first @len bytes of @src; the bytes written, or an error.  The mapping
+ * is made, used and unmapped with no assertion in between (see the top of
+ * the file).
+ */
+static ssize_t write_from_file(struct kunit *test, struct file *src,
+			       struct file *file, size_t len)
+{
+	unsigned long addr;
+	ssize_t ret;
+
+	addr = kunit_vm_mmap(test, src, 0, len, PROT_READ, MAP_SHARED, 0);
+	if (!addr || IS_ERR_VALUE(addr))
+		return addr ? (ssize_t)addr : -ENOMEM;
+	ret = write_user(file, (const char __user *)addr, len, 0);
+	vm_munmap(addr, len);
+	return ret;
+}
+
+/*
+ * A write whose source is not resident keeps its chunk.  The source is a
+ * mapping of another file whose page cache was dropped, so the first copy
+ * gets nothing: it may not fault with the target folio locked.  The write
+ * then faults the source in and copies again.  iomap_write_iter() has
+ * dropped the folio of the empty copy (iomap_write_failed(), past EOF) and
+ * takes a new one of the chunk it then has: halving the chunk there, as it
+ * does after a copy that got part of its bytes, would put every write from
+ * memory not yet resident in folios of half its size.
+ * generic_perform_write() halves its chunk, but finds the first folio still
+ * in the page cache past EOF and copies into it.  So on both paths the
+ * write ends in one folio of its size.
+ *
+ * The file's largest folio is capped at the write, which is twice its
+ * smallest folio and at least 64 KiB, so that a halved chunk shows: with
+ * the default largest folio (2 MiB on x86_64) the chunk would halve to 1
+ * MiB, still above the write.  Without large folios (no THP) every chunk
+ * is a page.
+ */
+static void write_from_absent_source_keeps_chunk(struct kunit *test)
+{
+	struct ext4_kunit_fs *fs;
+	struct file *src, *f;
+	size_t len;
+	u8 *want;
+	ssize_t ret;
+
+	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		kunit_skip(test, "no large folios without THP: every chunk is a page");
+	fs = ext4_kunit_mount(test, cfg(test), NULL);
+	src = ext4_kunit_create(fs, "source");
+	f = ext4_kunit_create(fs, "chunk");
+	len = max_t(size_t, SZ_64K, 2 * ext4_kunit_min_folio_size(f));
+	mapping_set_folio_order_range(f->f_mapping,
+				      mapping_min_folio_order(f->f_mapping),
+				      ilog2(len >> PAGE_SHIFT));
+	KUNIT_ASSERT_EQ(test, ext4_kunit_max_folio_size(f), len);
+	want = alloc_buf(test, len);
+	ext4_kunit_fill(want, 3, 0, len);
+	ext4_kunit_write(fs, src, 0, want, len);
+	ext4_kunit_fsync(fs, src);
+	ext4_kunit_drop_cache(fs, src);
+	KUNIT_ASSERT_EQ(test, folio_state(src, 0), FOLIO_ABSENT);
+
+	ret = write_from_file(test, src, f, len);
+	KUNIT_ASSERT_EQ_MSG(test, ret, (ssize_t)len,
+			    "write of %zu bytes from a mapping of a file", len);
+	KUNIT_EXPECT_EQ_MSG(test, ext4_kunit_folio_size_at(f, 0), len,
+			    "size of the folio at byte 0 after a %zu-byte write whose source faulted",
+			    len);
+	expect_file(fs, f, want, len, "after the write");
+	ext4_kunit_fsync(fs, f);
+	ext4_kunit_drop_cache(fs, f);
+	expect_file(fs, f, want, len, "after drop_cache");
+}
+
+/*
  * Write faults.
  */
 
@@ -1473,6 +1551,7 @@ static struct kunit_case ext4_buffered_write_cases[] = {
 	KUNIT_CASE_PARAM(efault_delalloc_write, config_gen_params),
 	KUNIT_CASE_PARAM(write_remaps_stale_mapping, config_gen_params),
 	KUNIT_CASE_PARAM(write_copies_before_faulting_source, config_gen_params),
+	KUNIT_CASE_PARAM(write_from_absent_source_keeps_chunk, config_gen_params),
 	KUNIT_CASE_PARAM(fault_delalloc_hole, config_gen_params),
 	KUNIT_CASE_PARAM(fault_nodelalloc_hole, config_gen_params),
 	KUNIT_CASE_PARAM(fault_past_eof, config_gen_params),
