@@ -149,7 +149,8 @@ uml_args=(seccomp=on)
 # virtual machine whose idle CPUs sleep in the hypervisor), and 64k writes
 # ran at a quarter of the speed.  The last CPU this process may run on: the
 # first takes more of the host's interrupts.
-pin_cpu=$(awk '/^Cpus_allowed_list:/ { n = split($2, c, /[,-]/); print c[n] }' /proc/self/status)
+allowed=$(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status)
+pin_cpu=${allowed##*[,-]}
 pin=(taskset -c "$pin_cpu")
 if [ "$CPUS" = 2 ]; then
 	pin=()
@@ -159,7 +160,7 @@ if [ "$CPUS" = 2 ]; then
 	uml_args=(seccomp=on ncpus=2)
 fi
 [ ${#pin[@]} = 0 ] || "${pin[@]}" true ||
-	die "cannot pin the guest to host CPU $pin_cpu with taskset (the CPUs this shell may use: $(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status))"
+	die "cannot pin the guest to host CPU $pin_cpu with taskset (the CPUs this shell may use: $allowed)"
 if [ -n "$tree_name" ]; then
 	SRC=$(realpath -m "$BENCH/src-$tree_name")
 	KDIR=$BENCH/kernel-$tree_name
@@ -182,7 +183,7 @@ mkdir -p "$RUN"
 	[ "$LARGE_FOLIOS" = 0 ] ||
 		echo "Kernel: large folios without THP (harness/bench-large-folios.patch, not in the series)"
 	if [ "$CPUS" = 1 ]; then
-		echo "Guest: 1 CPU, pinned to host CPU ${pin[2]} (UML's seccomp userspace)"
+		echo "Guest: 1 CPU, pinned to host CPU $pin_cpu (UML's seccomp userspace)"
 	else
 		echo "Guest: 2 CPUs, not pinned (UML SMP, seccomp userspace, harness/bench-uml-smp.patch)"
 	fi
